@@ -4,6 +4,8 @@
 //!   limits, consent, retention and access — as versioned serde types with validation.
 //! - [`mode`]: which user actions each mode allows, and why an action is refused.
 //! - [`call`]: the call lifecycle events a contact-center platform reports.
+//! - [`media`]: how a recording's tracks and segments are described, for capture, upload
+//!   and serving.
 //! - [`recorder`]: the state machine that decides, for every moment of a call, whether the
 //!   agent's screens and audio are recorded. Time is an input; it does no I/O.
 //!
@@ -12,6 +14,7 @@
 
 pub mod call;
 pub mod ids;
+pub mod media;
 pub mod mode;
 pub mod policy;
 pub mod recorder;
