@@ -198,12 +198,57 @@ pub enum Refusal {
     #[error("this call is not recorded by policy")]
     NotRecordedByPolicy,
     /// The action does not apply in the current state (e.g. pause while paused).
-    #[error("not possible now: {0}")]
-    WrongState(String),
+    #[error("not possible now: {detail}")]
+    WrongState {
+        /// What makes it impossible, for people.
+        detail: String,
+    },
     /// There is no pending prompt to answer.
     #[error("there is no recording prompt to answer")]
     NoPrompt,
     /// This call's recording already ended (limit reached, host left, transferred).
     #[error("the recording of this call has ended")]
     RecordingEnded,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_a_wire_form_and_a_message() {
+        let all = [
+            Refusal::NoCall,
+            Refusal::NotAllowedByMode {
+                mode: RecordingMode::AlwaysOn,
+            },
+            Refusal::NotRecordedByPolicy,
+            Refusal::WrongState {
+                detail: "recording is already paused".into(),
+            },
+            Refusal::NoPrompt,
+            Refusal::RecordingEnded,
+        ];
+        for r in all {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Refusal>(&json).unwrap(), r, "{json}");
+            assert!(!r.to_string().is_empty());
+        }
+        assert_eq!(
+            Refusal::NotAllowedByMode {
+                mode: RecordingMode::PauseResume
+            }
+            .to_string(),
+            "Pause/Resume recording does not allow this"
+        );
+    }
+
+    #[test]
+    fn action_sets_serialize_as_lists() {
+        let set: ActionSet = [Action::Stop, Action::Pause].into_iter().collect();
+        assert_eq!(serde_json::to_string(&set).unwrap(), r#"["pause","stop"]"#);
+        let back: ActionSet = serde_json::from_str(r#"["stop","pause"]"#).unwrap();
+        assert_eq!(back, set);
+        assert!(ActionSet::EMPTY.is_empty());
+    }
 }

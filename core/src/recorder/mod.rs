@@ -230,11 +230,14 @@ impl Recorder {
                 if wrapup && call.policy.capture.include_wrapup {
                     call.phase = CallPhase::WrapUp;
                     call.note(now, TimelineKind::WrapUpStarted, out);
-                    // The cap bounds how much of wrap-up is recordable, started or not yet.
+                    // The cap bounds how much of wrap-up is recordable, started or not yet;
+                    // a call that cannot be recorded any more needs no timer.
+                    let recordable = call.scope.is_ok() && !matches!(call.rec, session::Rec::Ended);
                     call.wrapup_deadline = call
                         .policy
                         .capture
                         .wrapup_cap_secs
+                        .filter(|_| recordable)
                         .map(|cap| now + Duration::from_secs(u64::from(cap)));
                 } else {
                     self.end_call(now, EndReason::CallEnded, out);

@@ -175,7 +175,9 @@ impl CallState {
             (Action::Stop, RecordingStatus::Stopped) => "recording is already stopped",
             _ => "recording has not started",
         };
-        Refusal::WrongState(why.to_owned())
+        Refusal::WrongState {
+            detail: why.to_owned(),
+        }
     }
 
     /// Records a call-level event: on the timeline if recording, else kept for later.
