@@ -114,7 +114,7 @@ const NUMERIC_FIELDS: &[(&str, &str, i64, i64)] = &[
     ("capture", "max_monitors", 1, 4),
     ("capture", "fps_cap", 1, 30),
     ("scope", "sample_percent", 0, 100),
-    ("limits", "max_recording_secs", 2, 259_200),
+    ("limits", "max_recording_secs", 1, 259_200),
     ("limits", "host_left_timeout_secs", 0, 259_200),
 ];
 
@@ -141,7 +141,7 @@ proptest! {
     fn out_of_range_numbers_are_blamed_on_their_field(idx in 0..NUMERIC_FIELDS.len(), n in prop_oneof![-5i64..300, -1_000_000i64..1_000_000]) {
         let (section, field, lo, hi) = NUMERIC_FIELDS[idx];
         // Keep min below max so only the field under test can be wrong.
-        let mut doc = json!({ "limits": { "min_recording_secs": 1 } });
+        let mut doc = json!({ "limits": { "min_recording_secs": 0 } });
         doc[section][field] = json!(n);
         let result = Policy::from_json(&doc.to_string());
         if (lo..=hi).contains(&n) {
