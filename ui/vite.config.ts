@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 const windows = ["status", "prompt", "indicator", "enroll"];
 
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: "./",
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
@@ -14,7 +14,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2021",
     rollupOptions: {
-      input: Object.fromEntries(windows.map((w) => [w, resolve(__dirname, `${w}.html`)])),
+      input: Object.fromEntries(windows.map((w) => [w, resolve(import.meta.dirname, `${w}.html`)])),
     },
   },
   test: { include: ["src/**/*.test.ts"], environment: "node" },

@@ -118,17 +118,15 @@ pub fn load_managed(path: &Path) -> ManagedLoad {
 /// config written for a newer app still enrolls an older one.
 pub fn parse_managed(text: &str, path: &Path) -> Result<(ManagedConfig, Vec<String>), ConfigError> {
     let mut warnings = Vec::new();
-    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError::Invalid {
+    let invalid = |e: toml::de::Error| ConfigError::Invalid {
         path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+        message: toml_message(text, &e),
+    };
+    let de = toml::Deserializer::parse(text).map_err(invalid)?;
     let config: ManagedConfig = serde_ignored::deserialize(de, |key| {
         warnings.push(format!("unknown setting `{key}` ignored"));
     })
-    .map_err(|e: toml::de::Error| ConfigError::Invalid {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+    .map_err(invalid)?;
     warnings.sort();
     if let Some(url) = &config.server_url {
         check_server_url(url).map_err(|message| ConfigError::BadValue {
@@ -156,6 +154,19 @@ pub fn parse_managed(text: &str, path: &Path) -> Result<(ManagedConfig, Vec<Stri
         })?;
     }
     Ok((config, warnings))
+}
+
+/// A TOML error on one line ("line 3: …"), for logs and the status window; toml's own
+/// rendering quotes the source over several lines.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end_matches('\n');
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message.to_owned(),
+    }
 }
 
 /// Checks that `url` is an absolute http(s) URL with a host.
@@ -271,8 +282,11 @@ mod tests {
     fn bad_documents_name_the_problem() {
         let err = parse("server_url = ").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+        let err = parse("autostart = true\n\nserver_url = ").unwrap_err();
+        assert!(err.to_string().contains("line 3: "), "{err}");
+        assert!(!err.to_string().contains('\n'), "one line: {err}");
         let err = parse("[local_api]\nport = \"eighty\"").unwrap_err();
-        assert!(err.to_string().contains("port"), "{err}");
+        assert!(err.to_string().contains("line 2: invalid type: string \"eighty\""), "{err}");
         let err = parse("server_url = \"ftp://rec.example.com\"").unwrap_err();
         assert!(err.to_string().contains("server_url"), "{err}");
         let err = parse("server_url = \"not a url\"").unwrap_err();

@@ -37,8 +37,9 @@ pub fn target(
             }),
         },
         // IT manages this machine: the agent is not asked to fix IT's file.
-        ManagedLoad::Broken(e) => Err(EnrollmentStatus::Failed {
-            detail: format!("the managed config cannot be used ({e})"),
+        ManagedLoad::Broken(_) => Err(EnrollmentStatus::Failed {
+            detail: "the managed config cannot be used (see the configuration problem)"
+                .to_owned(),
         }),
         ManagedLoad::Absent => match user {
             Ok(Some(u)) => Ok(EnrollmentTarget {
@@ -114,6 +115,6 @@ mod tests {
         let Err(EnrollmentStatus::Failed { detail }) = target(&broken, Ok(None)) else {
             panic!()
         };
-        assert!(detail.contains("expected `=`"), "{detail}");
+        assert!(detail.contains("managed config cannot be used"), "{detail}");
     }
 }

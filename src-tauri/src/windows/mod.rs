@@ -24,6 +24,8 @@ pub mod label {
 
 /// Size of the indicator strip, in logical pixels.
 const INDICATOR_SIZE: (f64, f64) = (230.0, 34.0);
+/// Size of the prompt window.
+const PROMPT_SIZE: (f64, f64) = (380.0, 150.0);
 
 fn existing(app: &AppHandle, label: &str) -> Option<WebviewWindow> {
     app.get_webview_window(label)
@@ -39,6 +41,18 @@ fn log_failure(what: &str, result: tauri::Result<WebviewWindow>) {
     if let Err(e) = result {
         tracing::error!(error = %e, "cannot open the {what} window");
     }
+}
+
+/// Small fixed-size windows. GTK sizes a non-resizable window to its child's natural size,
+/// which a WebKit view puts at 200 px; size constraints pin the size instead.
+fn fixed(
+    builder: WebviewWindowBuilder<'_, tauri::Wry, AppHandle>,
+    (width, height): (f64, f64),
+) -> WebviewWindowBuilder<'_, tauri::Wry, AppHandle> {
+    builder
+        .inner_size(width, height)
+        .min_inner_size(width, height)
+        .max_inner_size(width, height)
 }
 
 /// Opens (or raises) the status window.
@@ -61,16 +75,12 @@ pub fn show_prompt(app: &AppHandle) {
     if let Some(w) = existing(app, label::PROMPT) {
         return raise(&w);
     }
-    log_failure(
-        label::PROMPT,
+    let builder =
         WebviewWindowBuilder::new(app, label::PROMPT, WebviewUrl::App("prompt.html".into()))
             .title("Start recording?")
-            .inner_size(380.0, 170.0)
-            .resizable(false)
             .always_on_top(true)
-            .center()
-            .build(),
-    );
+            .center();
+    log_failure(label::PROMPT, fixed(builder, PROMPT_SIZE).build());
 }
 
 /// Closes the prompt (answered, started by hand, or the session ended).
@@ -87,22 +97,20 @@ pub fn show_indicator(app: &AppHandle) {
         let _ = w.show();
         return;
     }
-    let (width, height) = INDICATOR_SIZE;
-    let mut builder = WebviewWindowBuilder::new(
+    let builder = WebviewWindowBuilder::new(
         app,
         label::INDICATOR,
         WebviewUrl::App("indicator.html".into()),
     )
     .title("agentrec — recording")
-    .inner_size(width, height)
     .decorations(false)
-    .resizable(false)
     .always_on_top(true)
     .visible_on_all_workspaces(true)
     .skip_taskbar(true)
     .focused(false)
     .focusable(false)
     .shadow(false);
+    let mut builder = fixed(builder, INDICATOR_SIZE);
     if let Some(position) = indicator_position(app) {
         builder = builder.position(position.x, position.y);
     }

@@ -76,10 +76,12 @@ test("Always on: recording starts with the call, no action is offered, pause is 
     return (await app.wd.text(c)).includes("problem");
   });
   await app.notifications.waitFor("Recording problem: microphone");
+  await app.screenshot("always-on-status");
   // The always-visible indicator.
   await app.window("agentrec — recording");
   const [ind] = await app.wd.findAll("#indicator");
   assert.equal(await app.wd.attribute(ind, "data-state"), "recording");
+  await app.screenshot("always-on-indicator");
 });
 
 test("Pause/Resume: pause from the window, resume from the tray, stop is impossible", { timeout: 60_000 }, async () => {
@@ -135,6 +137,7 @@ test("On-Demand UIS: start from the tray, stop from the window, start again", { 
   await statusIs("Paused");
   await offered(["resume", "stop"]);
   await app.notifications.waitFor("Recording paused");
+  await app.screenshot("uis-paused-status");
   await app.clickAction("stop");
   await statusIs("Stopped");
   await offered(["start"]);
@@ -162,6 +165,7 @@ test("Live session with the Prompt trigger: the host is asked, Start records", {
   await app.window("Start recording?");
   const [q] = await app.wd.findAll("#prompt-question");
   assert.equal(await app.wd.text(q), "Start recording this session?");
+  await app.screenshot("prompt");
   await app.clickAction("accept_prompt");
   await waitFor("recording after Start", async () => (await app.api("GET", "/v1/state")).body.recorder.status.status === "recording");
   await app.notifications.waitFor("Recording started");
@@ -188,6 +192,7 @@ test("A broken managed config is shown, and the app keeps running", { timeout: 6
   });
   const [en] = await app.wd.findAll("#enrollment");
   assert.match(await app.wd.text(en), /managed config cannot be used/);
+  await app.screenshot("broken-config-status");
   const menu = await app.tray.menu();
   assert.match(menu[0], /problem/);
 });

@@ -227,7 +227,13 @@ export async function launch({ policy, managed } = {}) {
     async clickAction(action) {
       const [id] = await wd.findAll(`[data-action="${action}"]`);
       if (!id) throw new Error(`no button for ${action}`);
-      await wd.click(id);
+      try {
+        await wd.click(id);
+      } catch (e) {
+        // A click that closes its own window (the prompt's Start/Cancel) has no window to
+        // report back from; the effect is checked by the caller.
+        if (!String(e.message).includes("no such window")) throw e;
+      }
     },
     /** The tray menu's recording actions (labels), without header, separators and app items. */
     async trayActions() {
@@ -241,6 +247,13 @@ export async function launch({ policy, managed } = {}) {
       for (const p of [driver, tray.proc, notifications.proc]) stop(p);
       await sleep(200);
       rmSync(dir, { recursive: true, force: true });
+    },
+    /** Saves the current window as `name`.png under $AGENTREC_E2E_SCREENSHOTS, when set. */
+    async screenshot(name) {
+      const dir = process.env.AGENTREC_E2E_SCREENSHOTS;
+      if (!dir) return;
+      await import("node:fs").then((fs) => fs.mkdirSync(dir, { recursive: true }));
+      writeFileSync(join(dir, `${name}.png`), Buffer.from(await wd.screenshot(), "base64"));
     },
     logs() {
       return driver.logs.join("");

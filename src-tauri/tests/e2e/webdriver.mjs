@@ -72,6 +72,11 @@ export class WebDriver {
     return this.#call("POST", this.#s(`/element/${elementId}/click`), {});
   }
 
+  /** A PNG of the current window, base64. */
+  screenshot() {
+    return this.#call("GET", this.#s("/screenshot"));
+  }
+
   execute(script, args = []) {
     return this.#call("POST", this.#s("/execute/sync"), { script, args });
   }

@@ -66,11 +66,10 @@ function Status({ view, atMs }: { view: StatusView; atMs: number }) {
   const r = view.recorder;
   const a = view.agent;
   const now = useTicker(r.status.status === "recording");
-  const capturing = r.status.status === "recording" || r.status.status === "paused";
   return (
     <main>
       <header>
-        <span id="status" class={`badge badge-${view.tray_state}`} data-status={r.status.status}>
+        <span id="status" class={`badge badge-${r.status.status}`} data-status={r.status.status}>
           {statusLabel(view)}
         </span>
         <span id="mode" class="muted" data-mode={r.mode}>
@@ -82,9 +81,14 @@ function Status({ view, atMs }: { view: StatusView; atMs: number }) {
           Configuration problem: {a.config_error}
         </p>
       )}
-      {capturing && (
+      {r.status.status === "recording" && (
         <p class="banner notice" id="consent-notice">
-          <strong>This call is being recorded.</strong> {a.consent_notice ?? ""}
+          {a.consent_notice ?? "This call is being recorded."}
+        </p>
+      )}
+      {r.status.status === "paused" && (
+        <p class="banner" id="paused-notice">
+          Recording is paused: nothing is captured until you resume.
         </p>
       )}
       {r.status.status === "not_recorded" && (
