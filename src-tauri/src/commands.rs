@@ -109,8 +109,7 @@ pub fn enroll(
         });
     }
     let server_url = server_url.trim().trim_end_matches('/').to_owned();
-    config::check_server_url(&server_url)
-        .map_err(|message| EnrollError::InvalidUrl { message })?;
+    config::check_server_url(&server_url).map_err(|message| EnrollError::InvalidUrl { message })?;
     let token = token.trim();
     if token.is_empty() {
         return Err(EnrollError::MissingToken {
@@ -124,9 +123,12 @@ pub fn enroll(
         .secrets
         .set_enrollment_token(token)
         .map_err(|e| save_failed(&e))?;
-    let data_dir = context.data_dir.as_deref().ok_or_else(|| EnrollError::SaveFailed {
-        message: "no per-user data directory".to_owned(),
-    })?;
+    let data_dir = context
+        .data_dir
+        .as_deref()
+        .ok_or_else(|| EnrollError::SaveFailed {
+            message: "no per-user data directory".to_owned(),
+        })?;
     config::save_user_enrollment(
         data_dir,
         &UserEnrollment {

@@ -286,15 +286,19 @@ mod tests {
         assert!(err.to_string().contains("line 3: "), "{err}");
         assert!(!err.to_string().contains('\n'), "one line: {err}");
         let err = parse("[local_api]\nport = \"eighty\"").unwrap_err();
-        assert!(err.to_string().contains("line 2: invalid type: string \"eighty\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("line 2: invalid type: string \"eighty\""),
+            "{err}"
+        );
         let err = parse("server_url = \"ftp://rec.example.com\"").unwrap_err();
         assert!(err.to_string().contains("server_url"), "{err}");
         let err = parse("server_url = \"not a url\"").unwrap_err();
         assert!(err.to_string().contains("not a URL"), "{err}");
         let err = parse("enrollment_token = \"  \"").unwrap_err();
         assert!(err.to_string().contains("enrollment_token"), "{err}");
-        let err = parse("[local_api]\nallowed_origins = [\"https://crm.example.com/app\"]")
-            .unwrap_err();
+        let err =
+            parse("[local_api]\nallowed_origins = [\"https://crm.example.com/app\"]").unwrap_err();
         assert!(err.to_string().contains("not an origin"), "{err}");
     }
 

@@ -38,8 +38,7 @@ pub fn target(
         },
         // IT manages this machine: the agent is not asked to fix IT's file.
         ManagedLoad::Broken(_) => Err(EnrollmentStatus::Failed {
-            detail: "the managed config cannot be used (see the configuration problem)"
-                .to_owned(),
+            detail: "the managed config cannot be used (see the configuration problem)".to_owned(),
         }),
         ManagedLoad::Absent => match user {
             Ok(Some(u)) => Ok(EnrollmentTarget {

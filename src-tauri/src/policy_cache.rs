@@ -88,7 +88,8 @@ impl PolicyCache {
             path: self.path.clone(),
             source,
         };
-        let json = serde_json::to_vec_pretty(policy).map_err(|e| unwritable(io::Error::other(e)))?;
+        let json =
+            serde_json::to_vec_pretty(policy).map_err(|e| unwritable(io::Error::other(e)))?;
         crate::fsutil::write_atomic(&self.path, &json, false).map_err(unwritable)
     }
 }

@@ -45,6 +45,7 @@ pub enum ActError {
     Unavailable(#[from] SendError),
 }
 
+#[derive(Debug)]
 struct Request {
     input: Input,
     reply: Option<oneshot::Sender<Handled>>,
@@ -131,27 +132,54 @@ impl std::fmt::Debug for Consumers {
     }
 }
 
-/// Creates the owner task's channels; the task itself runs when the returned future is
+/// Creates the owner task's channels and runs it with `consumers` once the returned future is
 /// spawned (or awaited). It ends when every handle is dropped.
 pub fn spawn(
     recorder: Recorder,
     consumers: Consumers,
 ) -> (RecorderHandle, impl Future<Output = ()> + Send) {
+    let (handle, owner) = prepare(recorder);
+    (handle, owner.run(consumers))
+}
+
+/// Creates the channels first, for consumers that need a [`RecorderHandle`] to be built (a
+/// capture driver reporting monitors and faults later): build them, then
+/// [`PreparedOwner::run`].
+pub fn prepare(recorder: Recorder) -> (RecorderHandle, PreparedOwner) {
     let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
     let (snapshot_tx, snapshot_rx) = watch::channel(recorder.state());
-    let owner = Owner {
-        recorder,
-        rx,
-        snapshot_tx,
-        consumers,
-    };
     (
         RecorderHandle {
             tx,
             snapshot: snapshot_rx,
         },
-        owner.run(),
+        PreparedOwner {
+            recorder,
+            rx,
+            snapshot_tx,
+        },
     )
+}
+
+/// The owner task before its consumers are known.
+#[derive(Debug)]
+pub struct PreparedOwner {
+    recorder: Recorder,
+    rx: mpsc::Receiver<Request>,
+    snapshot_tx: watch::Sender<Snapshot>,
+}
+
+impl PreparedOwner {
+    /// The owner task, handing commands to `consumers`.
+    pub fn run(self, consumers: Consumers) -> impl Future<Output = ()> + Send {
+        Owner {
+            recorder: self.recorder,
+            rx: self.rx,
+            snapshot_tx: self.snapshot_tx,
+            consumers,
+        }
+        .run()
+    }
 }
 
 struct Owner {

@@ -64,13 +64,7 @@ fn start(policy: Policy) -> (RecorderHandle, Log) {
     (handle, log)
 }
 
-fn build(
-    policy: Policy,
-) -> (
-    RecorderHandle,
-    impl Future<Output = ()> + Send,
-    Log,
-) {
+fn build(policy: Policy) -> (RecorderHandle, impl Future<Output = ()> + Send, Log) {
     let log: Log = Arc::default();
     let consumers = Consumers {
         capture: Box::new(LoggedCapture(log.clone(), UnavailableCapture)),
@@ -181,7 +175,10 @@ async fn allowed_actions_reach_capture_and_ui() {
     take(&log);
     let snap = h.act(Action::Pause, WAIT).await.unwrap();
     assert_eq!(snap.status, RecordingStatus::Paused);
-    assert_eq!(snap.allowed.iter().collect::<Vec<_>>(), vec![Action::Resume]);
+    assert_eq!(
+        snap.allowed.iter().collect::<Vec<_>>(),
+        vec![Action::Resume]
+    );
     let seen = take(&log);
     assert!(matches!(seen[0], Seen::Capture(CaptureCommand::Pause(_))));
     assert!(seen.contains(&Seen::Ui(UiEffect::ShowIndicator(Indicator::Paused))));

@@ -5,8 +5,8 @@
 //! then tells the server the recording is complete or partial, with the timeline; on `discard`
 //! it deletes the spooled segments. Until then [`NoUploader`] logs what would have been sent.
 
-use agentrec_core::recorder::{DiscardReason, Finalized, TimelineEvent};
 use agentrec_core::RecordingId;
+use agentrec_core::recorder::{DiscardReason, Finalized, TimelineEvent};
 
 /// Receives the end of every recording. Runs on the owner task: must not block (queue the work).
 pub trait RecordingSink: Send + 'static {

@@ -165,10 +165,12 @@ impl Secrets {
                 entry: SPOOL_KEY,
                 detail: e.to_string(),
             })?;
-            let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| SecretsError::Corrupt {
-                entry: SPOOL_KEY,
-                detail: format!("{} bytes instead of 32", b.len()),
-            })?;
+            let key: [u8; 32] = bytes
+                .try_into()
+                .map_err(|b: Vec<u8>| SecretsError::Corrupt {
+                    entry: SPOOL_KEY,
+                    detail: format!("{} bytes instead of 32", b.len()),
+                })?;
             return Ok(SpoolKey(key));
         }
         let mut key = [0u8; 32];
@@ -232,7 +234,10 @@ fn choose_backend(_forced: Option<&str>) -> (&'static str, Box<CredentialBuilder
 
 #[cfg(target_os = "macos")]
 fn choose_backend(_forced: Option<&str>) -> (&'static str, Box<CredentialBuilder>) {
-    ("macOS Keychain", keyring::macos::default_credential_builder())
+    (
+        "macOS Keychain",
+        keyring::macos::default_credential_builder(),
+    )
 }
 
 /// Against the real keyutils store, inside a fresh session keyring: each test re-runs itself
@@ -250,7 +255,7 @@ mod tests {
         if std::env::var_os(INSIDE).is_some() {
             return true;
         }
-        let exe = std::env::current_exe().unwrap();
+        let exe = std::env::current_exe().expect("the test binary knows its path");
         let out = std::process::Command::new("keyctl")
             .args(["session", "-"])
             .arg(exe)
@@ -278,7 +283,9 @@ mod tests {
 
     #[test]
     fn an_empty_keyring_has_no_entries_and_that_is_not_an_error() {
-        if !in_session_keyring("secrets::tests::an_empty_keyring_has_no_entries_and_that_is_not_an_error") {
+        if !in_session_keyring(
+            "secrets::tests::an_empty_keyring_has_no_entries_and_that_is_not_an_error",
+        ) {
             return;
         }
         let s = secrets("agentrec-test-empty");
@@ -294,7 +301,10 @@ mod tests {
         }
         let s = secrets("agentrec-test-cred");
         s.set_device_credential("dev-cred-1").unwrap();
-        assert_eq!(s.device_credential().unwrap().as_deref(), Some("dev-cred-1"));
+        assert_eq!(
+            s.device_credential().unwrap().as_deref(),
+            Some("dev-cred-1")
+        );
         s.delete_device_credential().unwrap();
         assert_eq!(s.device_credential().unwrap(), None);
     }
@@ -308,9 +318,13 @@ mod tests {
         let first = s.spool_key_or_create().unwrap();
         assert_ne!(first.0, [0u8; 32]);
         assert_eq!(format!("{first:?}"), "SpoolKey(..)");
-        let again = secrets("agentrec-test-spool").spool_key_or_create().unwrap();
+        let again = secrets("agentrec-test-spool")
+            .spool_key_or_create()
+            .unwrap();
         assert_eq!(first, again, "a second start finds the same key");
-        let other = secrets("agentrec-test-spool-2").spool_key_or_create().unwrap();
+        let other = secrets("agentrec-test-spool-2")
+            .spool_key_or_create()
+            .unwrap();
         assert_ne!(first, other);
     }
 

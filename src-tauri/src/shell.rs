@@ -84,7 +84,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build(tauri::generate_context!())?;
     app.run(|_app, event| match event {
         // A tray app lives on when its last window closes; only an explicit exit ends it.
-        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
         RunEvent::Exit => tracing::info!("exiting"),
         _ => {}
     });
@@ -110,6 +112,9 @@ fn setup(app: &AppHandle, args: &Args) {
         let _ = getrandom::fill(&mut bytes);
         u64::from_le_bytes(bytes)
     };
+    // The capture pipeline and the uploader plug in here (see capture_port, recording_sink);
+    // they may keep `recorder` to report what happens later (monitors, faults).
+    let (recorder, owner) = recorder_task::prepare(Recorder::new(policy, seed));
     let consumers = Consumers {
         capture,
         sink: Box::new(NoUploader),
@@ -119,8 +124,7 @@ fn setup(app: &AppHandle, args: &Args) {
             notifier: Notifier::new(board.clone()),
         }),
     };
-    let (recorder, owner) = recorder_task::spawn(Recorder::new(policy, seed), consumers);
-    tauri::async_runtime::spawn(owner);
+    tauri::async_runtime::spawn(owner.run(consumers));
 
     let context = Arc::new(AppContext {
         recorder: recorder.clone(),
@@ -172,7 +176,7 @@ fn setup(app: &AppHandle, args: &Args) {
 async fn broadcast_status(app: AppHandle, context: Arc<AppContext>) {
     let mut recorder_rx = context.recorder.subscribe();
     let mut board_rx = context.board.subscribe();
-    let mut last_tray = None;
+    let mut last_tray: tray::Shown = None;
     loop {
         let view = context.view();
         if let Err(e) = app.emit(STATUS_EVENT, &view) {
@@ -226,7 +230,10 @@ fn on_menu(app: &AppHandle, recorder: &RecorderHandle, event: MenuEvent) {
 
 /// Ends the recording in progress (partial) and exits.
 async fn quit(app: &AppHandle, recorder: &RecorderHandle) {
-    if let Err(e) = recorder.input(Input::Shutdown, Duration::from_secs(2)).await {
+    if let Err(e) = recorder
+        .input(Input::Shutdown, Duration::from_secs(2))
+        .await
+    {
         tracing::warn!(error = %e, "recorder did not take the shutdown");
     }
     app.exit(0);
@@ -236,9 +243,10 @@ async fn quit_on_signal(app: AppHandle, recorder: RecorderHandle) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) =
-            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-        else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         tokio::select! {
@@ -273,7 +281,10 @@ async fn run_local_api(
         Err(e) => {
             return fail(
                 &board,
-                format!("local API off: cannot listen on 127.0.0.1:{}: {e}", config.port),
+                format!(
+                    "local API off: cannot listen on 127.0.0.1:{}: {e}",
+                    config.port
+                ),
             );
         }
     };
@@ -282,11 +293,19 @@ async fn run_local_api(
         Err(e) => return fail(&board, format!("local API off: {e}")),
     };
     let Some(dir) = data_dir else {
-        return fail(&board, "local API off: nowhere to write its token".to_owned());
+        return fail(
+            &board,
+            "local API off: nowhere to write its token".to_owned(),
+        );
     };
     match local_api::token_file::write(&dir, addr, &token) {
         Ok(path) => tracing::info!(%addr, token_file = %path.display(), "local API listening"),
-        Err(e) => return fail(&board, format!("local API off: cannot write its token: {e}")),
+        Err(e) => {
+            return fail(
+                &board,
+                format!("local API off: cannot write its token: {e}"),
+            );
+        }
     }
     let state = local_api::ApiState {
         recorder,

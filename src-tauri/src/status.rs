@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use agentrec_core::recorder::RecordingStatus;
 use agentrec_core::Snapshot;
+use agentrec_core::recorder::RecordingStatus;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -199,18 +199,14 @@ pub enum TrayState {
 }
 
 impl TrayState {
-    /// Derives the state; problems win, because a silent failure is the worst outcome for a
-    /// compliance recorder.
+    /// Derives the state. Recording and paused come first: the agent must always see that they
+    /// are being recorded; a problem during a recording is a mark on that icon
+    /// ([`StatusView::needs_attention`]), and the icon turns to *error* only outside one.
     pub fn of(recorder: &Snapshot, agent: &AgentStatus) -> Self {
-        let problem = !recorder.failing.is_empty()
-            || agent.config_error.is_some()
-            || matches!(agent.enrollment, EnrollmentStatus::Failed { .. });
-        if problem {
-            return TrayState::Error;
-        }
         match recorder.status {
             RecordingStatus::Recording => TrayState::Recording,
             RecordingStatus::Paused => TrayState::Paused,
+            _ if needs_attention(recorder, agent) => TrayState::Error,
             _ => match agent.upload_backlog {
                 UploadBacklog::Known { segments, .. } if segments > 0 => TrayState::Uploading,
                 _ => TrayState::Idle,
@@ -230,6 +226,14 @@ impl TrayState {
     }
 }
 
+/// Whether something needs the agent's or IT's attention: a failing capture source, a broken
+/// config, a failed enrollment.
+pub fn needs_attention(recorder: &Snapshot, agent: &AgentStatus) -> bool {
+    !recorder.failing.is_empty()
+        || agent.config_error.is_some()
+        || matches!(agent.enrollment, EnrollmentStatus::Failed { .. })
+}
+
 /// The Recorder's snapshot and the app's status together: what windows and the local API show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusView {
@@ -239,16 +243,20 @@ pub struct StatusView {
     pub agent: AgentStatus,
     /// The tray icon's state.
     pub tray_state: TrayState,
+    /// Whether something needs attention (see [`needs_attention`]).
+    pub needs_attention: bool,
 }
 
 impl StatusView {
     /// Combines the two.
     pub fn new(recorder: Snapshot, agent: AgentStatus) -> Self {
         let tray_state = TrayState::of(&recorder, &agent);
+        let needs_attention = needs_attention(&recorder, &agent);
         StatusView {
             recorder,
             agent,
             tray_state,
+            needs_attention,
         }
     }
 }
@@ -271,16 +279,25 @@ mod tests {
     }
 
     #[test]
-    fn tray_state_problems_win() {
+    fn recording_stays_visible_and_problems_are_marked() {
         assert_eq!(TrayState::of(&idle(), &agent()), TrayState::Idle);
         let mut recording = idle();
         recording.status = RecordingStatus::Recording;
         assert_eq!(TrayState::of(&recording, &agent()), TrayState::Recording);
         recording.failing = vec![Source::Microphone];
-        assert_eq!(TrayState::of(&recording, &agent()), TrayState::Error);
+        let view = StatusView::new(recording, agent());
+        assert_eq!(
+            (view.tray_state, view.needs_attention),
+            (TrayState::Recording, true),
+            "a failing source marks the recording icon, it does not hide that recording goes on"
+        );
         let mut broken = agent();
         broken.config_error = Some("bad".into());
-        assert_eq!(TrayState::of(&idle(), &broken), TrayState::Error);
+        let view = StatusView::new(idle(), broken);
+        assert_eq!(
+            (view.tray_state, view.needs_attention),
+            (TrayState::Error, true)
+        );
     }
 
     #[test]

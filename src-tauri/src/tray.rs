@@ -4,8 +4,8 @@
 //! The menu is a pure [`menu_model`] of the status, rebuilt only when it changes; on Linux it
 //! is exported over D-Bus (StatusNotifierItem + dbusmenu), which is what the tests read.
 
-use agentrec_core::recorder::RecordingStatus;
 use agentrec_core::Action;
+use agentrec_core::recorder::RecordingStatus;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -74,7 +74,7 @@ pub fn header(view: &StatusView) -> String {
         RecordingStatus::Stopped => "Stopped",
         RecordingStatus::Ended => "Recording ended",
     };
-    if view.tray_state == TrayState::Error {
+    if view.needs_attention {
         format!("agentrec — {status} (problem: see status)")
     } else {
         format!("agentrec — {status}")
@@ -95,8 +95,9 @@ fn action_id(action: Action) -> String {
     format!("{ACTION_PREFIX}{name}")
 }
 
-/// A round 32×32 icon in the state's colour (RGBA), drawn here so no asset can go missing.
-pub fn icon_rgba(state: TrayState) -> Vec<u8> {
+/// A round 32×32 icon in the state's colour (RGBA), drawn here so no asset can go missing;
+/// `attention` adds a white-ringed orange dot in the bottom-right corner.
+pub fn icon_rgba(state: TrayState, attention: bool) -> Vec<u8> {
     let (r, g, b) = match state {
         TrayState::Idle => (0x8a, 0x8a, 0x90),
         TrayState::Recording => (0xd9, 0x2d, 0x20),
@@ -117,8 +118,20 @@ pub fn icon_rgba(state: TrayState) -> Vec<u8> {
                 TrayState::Error => (14..18).contains(&x) && (8..20).contains(&y),
                 _ => false,
             } && (9..23).contains(&y);
-            let (pr, pg, pb) = if mark { (0xff, 0xff, 0xff) } else { (r, g, b) };
-            rgba.extend_from_slice(&[pr, pg, pb, if inside { 0xff } else { 0 }]);
+            // The attention dot: centre (25, 25), radius 6 with a 1.5 px white ring.
+            let (ax, ay) = (x * 2 - 50 + 1, y * 2 - 50 + 1);
+            let a2 = ax * ax + ay * ay;
+            let dot = attention && state != TrayState::Error && a2 <= 14 * 14;
+            let ring = dot && a2 > 10 * 10;
+            let (pr, pg, pb) = if ring || mark {
+                (0xff, 0xff, 0xff)
+            } else if dot {
+                (0xf7, 0x90, 0x09)
+            } else {
+                (r, g, b)
+            };
+            let alpha = if inside || dot { 0xff } else { 0 };
+            rgba.extend_from_slice(&[pr, pg, pb, alpha]);
         }
     }
     rgba
@@ -132,7 +145,11 @@ pub fn create(
 ) -> tauri::Result<TrayIcon> {
     let menu = build_menu(app, &menu_model(view))?;
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::new_owned(icon_rgba(view.tray_state), 32, 32))
+        .icon(Image::new_owned(
+            icon_rgba(view.tray_state, view.needs_attention),
+            32,
+            32,
+        ))
         .tooltip(header(view))
         .menu(&menu)
         .show_menu_on_left_click(true)
@@ -140,18 +157,22 @@ pub fn create(
         .build(app)
 }
 
+/// What the tray last showed: icon state, attention mark, menu.
+pub type Shown = Option<((TrayState, bool), Vec<MenuEntry>)>;
+
 /// Brings the tray up to date with `view`; `last` remembers what was shown to skip no-ops.
-pub fn update(app: &AppHandle, view: &StatusView, last: &mut Option<(TrayState, Vec<MenuEntry>)>) {
+pub fn update(app: &AppHandle, view: &StatusView, last: &mut Shown) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
     let model = menu_model(view);
+    let icon_state = (view.tray_state, view.needs_attention);
     let (state_changed, menu_changed) = match last {
-        Some((state, entries)) => (*state != view.tray_state, *entries != model),
+        Some((state, entries)) => (*state != icon_state, *entries != model),
         None => (true, true),
     };
     if state_changed {
-        let icon = Image::new_owned(icon_rgba(view.tray_state), 32, 32);
+        let icon = Image::new_owned(icon_rgba(view.tray_state, view.needs_attention), 32, 32);
         if let Err(e) = tray.set_icon(Some(icon)) {
             tracing::warn!(error = %e, "cannot set the tray icon");
         }
@@ -167,7 +188,7 @@ pub fn update(app: &AppHandle, view: &StatusView, last: &mut Option<(TrayState, 
             Err(e) => tracing::warn!(error = %e, "cannot build the tray menu"),
         }
     }
-    *last = Some((view.tray_state, model));
+    *last = Some((icon_state, model));
 }
 
 fn build_menu(app: &AppHandle, model: &[MenuEntry]) -> tauri::Result<Menu<Wry>> {
@@ -289,10 +310,21 @@ mod tests {
             TrayState::Error,
         ];
         for (i, a) in states.iter().enumerate() {
-            assert_eq!(icon_rgba(*a).len(), 32 * 32 * 4);
+            assert_eq!(icon_rgba(*a, false).len(), 32 * 32 * 4);
             for b in &states[i + 1..] {
-                assert_ne!(icon_rgba(*a), icon_rgba(*b), "{a:?} vs {b:?}");
+                assert_ne!(icon_rgba(*a, false), icon_rgba(*b, false), "{a:?} vs {b:?}");
             }
         }
+        assert_ne!(
+            icon_rgba(TrayState::Recording, true),
+            icon_rgba(TrayState::Recording, false),
+            "the attention mark shows"
+        );
+        // The centre keeps the state's colour with or without the mark.
+        let centre = (16 * 32 + 16) * 4;
+        assert_eq!(
+            icon_rgba(TrayState::Recording, true)[centre..centre + 4],
+            [0xd9, 0x2d, 0x20, 0xff]
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The seam to what the agent sees: indicator, notifications, the live-session prompt.
 //! The Tauri shell implements [`AgentUi`]; the owner task's tests record the effects.
 
-use agentrec_core::recorder::{Indicator, Notice};
 use agentrec_core::CallId;
+use agentrec_core::recorder::{Indicator, Notice};
 
 /// A Recorder command for the agent's eyes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -107,7 +107,14 @@ fn raw(addr: SocketAddr, request: &[u8]) -> Response {
     let text = String::from_utf8_lossy(&bytes);
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
@@ -239,7 +246,8 @@ fn always_on_records_the_call_and_refuses_pause_with_the_reason() {
     assert_eq!(r.body["recorder"]["call"]["call_id"], "c1");
     // Capture is not in this build: every source failed, and the state says so.
     assert_eq!(r.body["recorder"]["failing"].as_array().unwrap().len(), 2);
-    assert_eq!(r.body["tray_state"], "error");
+    assert_eq!(r.body["tray_state"], "recording");
+    assert_eq!(r.body["needs_attention"], true);
 
     let refused = post(&s, "/v1/actions", json!({"action": "pause"}));
     assert_eq!(refused.status, 409);
@@ -275,10 +283,17 @@ fn on_demand_uis_start_pause_resume_stop_start() {
     let r = post(&s, "/v1/actions", json!({"action": "resume"}));
     assert_eq!(status_of(&r), "recording");
     let r = post(&s, "/v1/actions", json!({"action": "stop"}));
-    assert_eq!((status_of(&r), allowed(&r)), ("stopped", vec!["start".to_owned()]));
+    assert_eq!(
+        (status_of(&r), allowed(&r)),
+        ("stopped", vec!["start".to_owned()])
+    );
     let r = post(&s, "/v1/actions", json!({"action": "start"}));
     assert_eq!(status_of(&r), "recording");
-    let r = post(&s, "/v1/call-events", json!({"type": "ended", "call_id": "c2", "wrapup": false}));
+    let r = post(
+        &s,
+        "/v1/call-events",
+        json!({"type": "ended", "call_id": "c2", "wrapup": false}),
+    );
     assert_eq!(status_of(&r), "idle");
     let r = post(&s, "/v1/actions", json!({"action": "start"}));
     assert_eq!(r.status, 409);
@@ -322,16 +337,40 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
     let (n, v) = auth();
     let json_headers = [(n, v.as_str()), ("Content-Type", "application/json")];
 
-    let r = request(s.addr, "POST", "/v1/call-events", &json_headers, b"{\"type\": ");
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/call-events",
+        &json_headers,
+        b"{\"type\": ",
+    );
     assert_eq!((r.status, r.error_kind()), (400, "malformed_json"));
 
-    let r = post(&s, "/v1/call-events", json!({"type": "exploded", "call_id": "c"}));
+    let r = post(
+        &s,
+        "/v1/call-events",
+        json!({"type": "exploded", "call_id": "c"}),
+    );
     assert_eq!((r.status, r.error_kind()), (422, "invalid_body"));
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("exploded"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exploded")
+    );
 
     let r = post(&s, "/v1/call-events", json!({"type": "answered"}));
-    assert_eq!((r.status, r.error_kind()), (422, "invalid_body"), "no call_id");
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("call_id"));
+    assert_eq!(
+        (r.status, r.error_kind()),
+        (422, "invalid_body"),
+        "no call_id"
+    );
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("call_id")
+    );
 
     let r = post(&s, "/v1/actions", json!({"action": "delete_everything"}));
     assert_eq!((r.status, r.error_kind()), (422, "invalid_body"));
@@ -351,7 +390,13 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
         "{{\"type\":\"answered\",\"call_id\":\"{}\"}}",
         "x".repeat(local_api::MAX_BODY_BYTES)
     );
-    let r = request(s.addr, "POST", "/v1/call-events", &json_headers, big.as_bytes());
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/call-events",
+        &json_headers,
+        big.as_bytes(),
+    );
     assert_eq!((r.status, r.error_kind()), (413, "payload_too_large"));
 
     let r = get(&s, "/v1/nothing-here");
@@ -381,7 +426,10 @@ fn cors_lets_in_configured_origins_only() {
             &[
                 ("Origin", origin),
                 ("Access-Control-Request-Method", "POST"),
-                ("Access-Control-Request-Headers", "authorization,content-type"),
+                (
+                    "Access-Control-Request-Headers",
+                    "authorization,content-type",
+                ),
             ],
             b"",
         )
@@ -427,12 +475,8 @@ fn the_token_file_is_owner_only_and_names_the_url() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let token = ApiToken::random().unwrap();
-    let path = local_api::token_file::write(
-        dir.path(),
-        "127.0.0.1:4321".parse().unwrap(),
-        &token,
-    )
-    .unwrap();
+    let path = local_api::token_file::write(dir.path(), "127.0.0.1:4321".parse().unwrap(), &token)
+        .unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let file: local_api::token_file::TokenFile =

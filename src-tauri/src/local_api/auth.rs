@@ -45,7 +45,11 @@ impl ApiToken {
 }
 
 /// Middleware: 401 unless the request has `Authorization: Bearer <token>`.
-pub async fn require_token(State(token): State<ApiToken>, request: Request, next: Next) -> Response {
+pub async fn require_token(
+    State(token): State<ApiToken>,
+    request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

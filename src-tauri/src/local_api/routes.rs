@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::error::ApiError;
 use super::ApiState;
+use super::error::ApiError;
 use crate::status::StatusView;
 
 /// `Json<T>` whose rejections are our JSON errors.
@@ -37,7 +37,10 @@ async fn call_event(
     State(state): State<ApiState>,
     ApiJson(event): ApiJson<CallEvent>,
 ) -> Result<Json<StatusView>, ApiError> {
-    let handled = state.recorder.input(Input::Call(event), state.queue_timeout).await?;
+    let handled = state
+        .recorder
+        .input(Input::Call(event), state.queue_timeout)
+        .await?;
     Ok(view(&state, handled.snapshot))
 }
 
@@ -62,6 +65,9 @@ async fn action(
     State(state): State<ApiState>,
     ApiJson(request): ApiJson<ActionRequest>,
 ) -> Result<Json<StatusView>, ApiError> {
-    let snapshot = state.recorder.act(request.action, state.queue_timeout).await?;
+    let snapshot = state
+        .recorder
+        .act(request.action, state.queue_timeout)
+        .await?;
     Ok(view(&state, snapshot))
 }

@@ -18,6 +18,12 @@ afterEach(async (t) => {
 after(() => {});
 
 const policy = (mode, extra = {}) => ({ version: 5, mode, ...extra });
+// The tray icon's colours (src-tauri/src/tray.rs icon_rgba).
+const ICON = { idle: "#8a8a90", recording: "#d92d20", paused: "#f5b700", error: "#7a271a" };
+
+async function iconIs(state) {
+  await waitFor(`tray icon ${state}`, async () => (await app.tray.colour()) === ICON[state]);
+}
 const answered = (call_id, extra = {}) => ({ type: "answered", call_id, acd: true, queue: "billing", ...extra });
 
 async function statusIs(label) {
@@ -53,6 +59,7 @@ async function startApp(p) {
   // With no call the menu offers the app's own items only, Quit included.
   const menu = await app.tray.menu();
   assert.ok(menu.includes("Show status…") && menu.includes("Quit agentrec"), JSON.stringify(menu));
+  await iconIs("idle");
 }
 
 test("Always on: recording starts with the call, no action is offered, pause is refused", { timeout: 60_000 }, async () => {
@@ -61,6 +68,7 @@ test("Always on: recording starts with the call, no action is offered, pause is 
   assert.equal(r.status, 200);
   await statusIs("Recording");
   await offered([]);
+  await iconIs("recording");
   const [none] = await app.wd.findAll("#no-actions");
   assert.ok(none, "the window says no action is available");
   const menu = await app.tray.menu();
@@ -94,6 +102,7 @@ test("Pause/Resume: pause from the window, resume from the tray, stop is impossi
   await app.clickAction("pause");
   await statusIs("Paused");
   await offered(["resume"]);
+  await iconIs("paused");
   await app.notifications.waitFor("Recording paused");
   await app.tray.click("Resume Recording");
   await statusIs("Recording");
@@ -103,6 +112,7 @@ test("Pause/Resume: pause from the window, resume from the tray, stop is impossi
   assert.equal(r.body.recorder.status.status, "idle");
   await statusIs("No call");
   await offered([]);
+  await iconIs("idle");
 });
 
 test("On-Demand: start from the window, then pause only; stop is impossible", { timeout: 60_000 }, async () => {
@@ -195,4 +205,5 @@ test("A broken managed config is shown, and the app keeps running", { timeout: 6
   await app.screenshot("broken-config-status");
   const menu = await app.tray.menu();
   assert.match(menu[0], /problem/);
+  await iconIs("error");
 });

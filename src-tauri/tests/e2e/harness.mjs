@@ -104,6 +104,11 @@ class TrayHost {
   click(label) {
     return this.ask({ cmd: "click", label });
   }
+  /** The icon's state colour as "#rrggbb": a pixel left of centre, clear of the pause bars, error bar and attention dot. */
+  async colour() {
+    const { rgba } = await this.ask({ cmd: "icon_pixel", x: 8, y: 16 });
+    return "#" + rgba.slice(0, 3).map((v) => v.toString(16).padStart(2, "0")).join("");
+  }
 }
 
 /** Desktop notifications as the notification daemon receives them (summary, body). */

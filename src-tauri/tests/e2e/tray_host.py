@@ -9,14 +9,18 @@ Protocol: one JSON command per line on stdin, one JSON answer per line on stdout
   {"cmd": "items"}                 -> {"items": ["<bus name><object path>", ...]}
   {"cmd": "menu"}                  -> {"menu": [{"id", "label", "enabled", "type"}, ...]}
   {"cmd": "click", "label": "..."} -> {"clicked": id}
-  {"cmd": "item"}                  -> {"title", "status", "tooltip"}
+  {"cmd": "item"}                  -> {"title", "status", "icon"}
+  {"cmd": "icon_pixel", "x", "y"}  -> {"rgba": [r, g, b, a]} of the icon as the panel would draw it
 Errors come back as {"error": "..."}.
 """
 
 import asyncio
 import json
+import os
+import struct
 import sys
 import time
+import zlib
 
 from dbus_next import BusType, Variant
 from dbus_next.aio import MessageBus
@@ -62,6 +66,44 @@ class Watcher(ServiceInterface):
     @signal()
     def StatusNotifierHostRegistered(self):
         return None
+
+
+def png_pixel(path, x, y):
+    """RGBA of one pixel of an 8-bit RGBA PNG (what the tray library writes), no PIL needed."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", chunk[:10])
+            assert (depth, color) == (8, 6), f"unsupported PNG depth/colour {depth}/{color}"
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw, bpp, stride = zlib.decompress(idat), 4, width * 4
+    rows, prev = [], bytearray(stride)
+    for r in range(height):
+        ftype, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 0xFF
+        rows.append(line)
+        prev = line
+    return list(rows[y][x * 4:x * 4 + 4])
 
 
 def unwrap(v):
@@ -153,6 +195,13 @@ async def main():
                         return None
                 answer = {"title": await get("Title"), "status": await get("Status"),
                           "icon": await get("IconName")}
+            elif cmd == "icon_pixel":
+                _name, props = await latest_item()
+                icon = unwrap(await props.call_get(ITEM_IFACE, "IconName"))
+                if not os.path.isabs(icon):
+                    theme = unwrap(await props.call_get(ITEM_IFACE, "IconThemePath"))
+                    icon = os.path.join(theme, icon + ".png")
+                answer = {"rgba": png_pixel(icon, req["x"], req["y"]), "icon": icon}
             else:
                 answer = {"error": f"unknown command {cmd!r}"}
         except Exception as e:  # report, keep serving

@@ -73,6 +73,7 @@ export interface StatusView {
   recorder: Snapshot;
   agent: AgentStatus;
   tray_state: TrayState;
+  needs_attention: boolean;
 }
 
 /** The typed error of the `act` command (Rust `ActError`). */

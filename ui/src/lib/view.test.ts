@@ -28,6 +28,7 @@ function view(over: Partial<StatusView["recorder"]> = {}): StatusView {
       last_problem: null,
     },
     tray_state: "idle",
+    needs_attention: false,
   };
 }
 

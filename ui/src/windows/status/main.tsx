@@ -148,6 +148,7 @@ function Status({ view, atMs }: { view: StatusView; atMs: number }) {
           </Row>
           <Row id="tray-state" label="State">
             {TRAY_STATE_LABELS[view.tray_state]}
+            {view.needs_attention && view.tray_state !== "error" ? " — needs attention" : ""}
           </Row>
         </tbody>
       </table>
