@@ -4,8 +4,9 @@
 // (dbus-monitor) and that forbidden actions are impossible everywhere.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, afterEach, test } from "node:test";
-import { launch, waitFor } from "./harness.mjs";
+import { APP, launch, waitFor } from "./harness.mjs";
 
 let app = null;
 afterEach(async (t) => {
@@ -206,4 +207,15 @@ test("A broken managed config is shown, and the app keeps running", { timeout: 6
   const menu = await app.tray.menu();
   assert.match(menu[0], /problem/);
   await iconIs("error");
+});
+
+test("A second launch hands over to the running app instead of starting another", { timeout: 60_000 }, async () => {
+  await startApp(policy("pause_resume"));
+  const before = await app.wd.handles();
+  const second = spawnSync(APP, ["--show-status"], { env: app.env, timeout: 20_000, encoding: "utf8" });
+  assert.equal(second.status, 0, `second launch: ${second.stderr}`);
+  await waitFor("the running app hears the second launch", () => app.logs().includes("second launch"));
+  assert.equal((await app.wd.handles()).length, before.length, "no second status window");
+  // Still one app: it still answers, with the same token file.
+  assert.equal((await app.api("GET", "/v1/state")).status, 200);
 });

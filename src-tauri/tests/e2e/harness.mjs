@@ -200,6 +200,7 @@ export async function launch({ policy, managed } = {}) {
 
   const t = {
     dir,
+    env,
     dataDir,
     wd,
     tray,
