@@ -5,6 +5,8 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
 import { APP, launch, waitFor } from "./harness.mjs";
 
@@ -218,4 +220,32 @@ test("A second launch hands over to the running app instead of starting another"
   assert.equal((await app.wd.handles()).length, before.length, "no second status window");
   // Still one app: it still answers, with the same token file.
   assert.equal((await app.api("GET", "/v1/state")).status, 200);
+});
+
+test("First run without a managed config: the enrollment window saves server and token", { timeout: 60_000 }, async () => {
+  app = await launch({ managed: false, policy: policy("on_demand") });
+  await app.window("agentrec — enroll this workstation");
+  const [url] = await app.wd.findAll("#server-url");
+  const [token] = await app.wd.findAll("#token");
+  await app.wd.type(url, "ftp://recording.example.test");
+  await app.wd.type(token, "first-run-token");
+  await app.click("#enroll-submit");
+  await waitFor("the URL is refused with a reason", async () => {
+    const [e] = await app.wd.findAll("#enroll-error");
+    return e && /https:\/\//.test(await app.wd.text(e));
+  });
+  await app.wd.clear(url);
+  await app.wd.type(url, "https://recording.example.test/");
+  await app.click("#enroll-submit");
+  await app.window("agentrec — status");
+  await waitFor("enrollment pending in the status window", async () => {
+    const [en] = await app.wd.findAll("#enrollment");
+    return /pending with https:\/\/recording\.example\.test \(/.test(await app.wd.text(en));
+  });
+  const saved = readFileSync(join(app.dataDir, "enrollment.toml"), "utf8");
+  assert.match(saved, /server_url = "https:\/\/recording\.example\.test"/);
+  assert.ok(!saved.includes("first-run-token"), "the token is not written to disk");
+  const keys = spawnSync("keyctl", ["show", "@s"], { encoding: "utf8" }).stdout;
+  assert.match(keys, new RegExp(`enrollment-token.*${app.env.AGENTREC_KEYRING_SERVICE}|${app.env.AGENTREC_KEYRING_SERVICE}.*enrollment-token`));
+  assert.match(keys, /spool-key/, "the spool key was created on first run");
 });

@@ -4,7 +4,7 @@
 // Must run inside `xvfb-run -a dbus-run-session -- keyctl session - …` (scripts/test.d/40-app-e2e.sh).
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -152,19 +152,17 @@ export async function launch({ policy, managed } = {}) {
   const dataDir = join(dir, "data");
   const apiPort = await freePort();
   const managedPath = join(dir, "agent.toml");
-  writeFileSync(
-    managedPath,
-    managed ??
-      [
-        `server_url = "https://recording.example.test"`,
-        `enrollment_token = "e2e-token"`,
-        `autostart = false`,
-        `[local_api]`,
-        `port = ${apiPort}`,
-      ].join("\n"),
-  );
+  // `managed: false`: no managed config at all (first run on an unmanaged machine).
+  const defaultManaged = [
+    `server_url = "https://recording.example.test"`,
+    `enrollment_token = "e2e-token"`,
+    `autostart = false`,
+    `[local_api]`,
+    `port = ${apiPort}`,
+  ].join("\n");
+  if (managed !== false) writeFileSync(managedPath, managed ?? defaultManaged);
   if (policy) {
-    await import("node:fs").then((fs) => fs.mkdirSync(dataDir, { recursive: true }));
+    mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "policy.json"), JSON.stringify(policy));
   }
   const env = {
@@ -231,8 +229,11 @@ export async function launch({ policy, managed } = {}) {
       return id ? wd.text(id) : null;
     },
     async clickAction(action) {
-      const [id] = await wd.findAll(`[data-action="${action}"]`);
-      if (!id) throw new Error(`no button for ${action}`);
+      return t.click(`[data-action="${action}"]`);
+    },
+    async click(css) {
+      const [id] = await wd.findAll(css);
+      if (!id) throw new Error(`nothing matches ${css}`);
       try {
         await wd.click(id);
       } catch (e) {
@@ -258,7 +259,7 @@ export async function launch({ policy, managed } = {}) {
     async screenshot(name) {
       const dir = process.env.AGENTREC_E2E_SCREENSHOTS;
       if (!dir) return;
-      await import("node:fs").then((fs) => fs.mkdirSync(dir, { recursive: true }));
+      mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, `${name}.png`), Buffer.from(await wd.screenshot(), "base64"));
     },
     logs() {

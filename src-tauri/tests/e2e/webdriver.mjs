@@ -68,6 +68,15 @@ export class WebDriver {
     return this.#call("GET", this.#s(`/element/${elementId}/attribute/${name}`));
   }
 
+  /** Types `text` into an input. */
+  type(elementId, text) {
+    return this.#call("POST", this.#s(`/element/${elementId}/value`), { text });
+  }
+
+  clear(elementId) {
+    return this.#call("POST", this.#s(`/element/${elementId}/clear`), {});
+  }
+
   click(elementId) {
     return this.#call("POST", this.#s(`/element/${elementId}/click`), {});
   }
