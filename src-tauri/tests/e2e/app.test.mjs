@@ -72,7 +72,7 @@ test("Always on: recording starts with the call, no action is offered, pause is 
   await statusIs("Recording");
   await offered([]);
   await iconIs("recording");
-  const [none] = await app.wd.findAll("#no-actions");
+  const none = await app.find("#no-actions");
   assert.ok(none, "the window says no action is available");
   const menu = await app.tray.menu();
   assert.ok(!menu.includes("Quit agentrec"), "no quitting mid-call");
@@ -83,14 +83,14 @@ test("Always on: recording starts with the call, no action is offered, pause is 
   await app.notifications.waitFor("Recording started");
   // Honest about the missing capture pipeline.
   await waitFor("capture problem shown", async () => {
-    const [c] = await app.wd.findAll("#capture");
+    const c = await app.find("#capture");
     return (await app.wd.text(c)).includes("problem");
   });
   await app.notifications.waitFor("Recording problem: microphone");
   await app.screenshot("always-on-status");
   // The always-visible indicator.
   await app.window("agentrec — recording");
-  const [ind] = await app.wd.findAll("#indicator");
+  const ind = await app.find("#indicator");
   assert.equal(await app.wd.attribute(ind, "data-state"), "recording");
   await app.screenshot("always-on-indicator");
 });
@@ -176,7 +176,7 @@ test("Live session with the Prompt trigger: the host is asked, Start records", {
     return labels.includes("Start recording this session") && labels.includes("Don't record this session");
   });
   await app.window("Start recording?");
-  const [q] = await app.wd.findAll("#prompt-question");
+  const q = await app.find("#prompt-question");
   assert.equal(await app.wd.text(q), "Start recording this session?");
   await app.screenshot("prompt");
   await app.clickAction("accept_prompt");
@@ -200,10 +200,10 @@ test("A broken managed config is shown, and the app keeps running", { timeout: 6
   app = await launch({ managed: "server_url = \n[[[" });
   await app.window("agentrec — status");
   await waitFor("config error banner", async () => {
-    const [b] = await app.wd.findAll("#config-error");
+    const b = await app.find("#config-error");
     return b && (await app.wd.text(b)).includes("agent.toml");
   });
-  const [en] = await app.wd.findAll("#enrollment");
+  const en = await app.find("#enrollment");
   assert.match(await app.wd.text(en), /managed config cannot be used/);
   await app.screenshot("broken-config-status");
   const menu = await app.tray.menu();
@@ -225,13 +225,13 @@ test("A second launch hands over to the running app instead of starting another"
 test("First run without a managed config: the enrollment window saves server and token", { timeout: 60_000 }, async () => {
   app = await launch({ managed: false, policy: policy("on_demand") });
   await app.window("agentrec — enroll this workstation");
-  const [url] = await app.wd.findAll("#server-url");
-  const [token] = await app.wd.findAll("#token");
+  const url = await app.find("#server-url");
+  const token = await app.find("#token");
   await app.wd.type(url, "ftp://recording.example.test");
   await app.wd.type(token, "first-run-token");
   await app.click("#enroll-submit");
   await waitFor("the URL is refused with a reason", async () => {
-    const [e] = await app.wd.findAll("#enroll-error");
+    const e = await app.find("#enroll-error");
     return e && /https:\/\//.test(await app.wd.text(e));
   });
   await app.wd.clear(url);
@@ -239,7 +239,7 @@ test("First run without a managed config: the enrollment window saves server and
   await app.click("#enroll-submit");
   await app.window("agentrec — status");
   await waitFor("enrollment pending in the status window", async () => {
-    const [en] = await app.wd.findAll("#enrollment");
+    const en = await app.find("#enrollment");
     return /pending with https:\/\/recording\.example\.test \(/.test(await app.wd.text(en));
   });
   const saved = readFileSync(join(app.dataDir, "enrollment.toml"), "utf8");

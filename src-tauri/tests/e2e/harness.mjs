@@ -219,6 +219,10 @@ export async function launch({ policy, managed } = {}) {
         return null;
       }, timeoutMs, 200);
     },
+    /** The first element matching `css`, once it exists (pages render after their first status). */
+    async find(css, timeoutMs = 8000) {
+      return waitFor(`element ${css}`, async () => (await wd.findAll(css))[0], timeoutMs);
+    },
     /** The status window's action buttons, as `data-action` values. */
     async offeredInWindow() {
       const ids = await wd.findAll("[data-action]");
@@ -232,8 +236,7 @@ export async function launch({ policy, managed } = {}) {
       return t.click(`[data-action="${action}"]`);
     },
     async click(css) {
-      const [id] = await wd.findAll(css);
-      if (!id) throw new Error(`nothing matches ${css}`);
+      const id = await t.find(css);
       try {
         await wd.click(id);
       } catch (e) {
