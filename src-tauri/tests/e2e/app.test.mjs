@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, afterEach, test } from "node:test";
 import { APP, launch, waitFor } from "./harness.mjs";
 
@@ -248,4 +249,24 @@ test("First run without a managed config: the enrollment window saves server and
   const keys = spawnSync("keyctl", ["show", "@s"], { encoding: "utf8" }).stdout;
   assert.match(keys, new RegExp(`enrollment-token.*${app.env.AGENTREC_KEYRING_SERVICE}|${app.env.AGENTREC_KEYRING_SERVICE}.*enrollment-token`));
   assert.match(keys, /spool-key/, "the spool key was created on first run");
+});
+
+test("Logout mid-call (SIGTERM): the recording ends as partial and the app exits", { timeout: 60_000 }, async () => {
+  await startApp(policy("always_on"));
+  await app.api("POST", "/v1/call-events", answered("term-1"));
+  await statusIs("Recording");
+  await sleep(3_300); // past the policy's 3 s minimum, so the recording is kept, not discarded
+  const pid = app.appPid();
+  process.kill(pid, "SIGTERM");
+  const gone = () => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] === "Z";
+    } catch {
+      return true;
+    }
+  };
+  await waitFor("the app exits", gone, 10_000);
+  const log = app.logs();
+  assert.match(log, /asked to stop: ending the recording in progress/);
+  assert.match(log, /recording finalized.*call=term-1 outcome=Partial reason=Shutdown/);
 });

@@ -4,7 +4,7 @@
 // Must run inside `xvfb-run -a dbus-run-session -- keyctl session - …` (scripts/test.d/40-app-e2e.sh).
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -264,6 +264,18 @@ export async function launch({ policy, managed } = {}) {
       if (!dir) return;
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, `${name}.png`), Buffer.from(await wd.screenshot(), "base64"));
+    },
+    /** The pid of this test's app process (found by its data directory in /proc). */
+    appPid() {
+      for (const entry of readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
+          if (cmd !== APP) continue;
+          if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`AGENTREC_DATA_DIR=${dataDir}\0`)) return Number(entry);
+        } catch {}
+      }
+      throw new Error("the app's process was not found");
     },
     logs() {
       return driver.logs.join("");
