@@ -14,7 +14,7 @@ use crate::local_api;
 use crate::recorder_task::{self, Consumers, RecorderHandle};
 use crate::recording_sink::NoUploader;
 use crate::startup::{self, Startup};
-use crate::status::{AgentStatus, AgentStatusBoard, StatusView};
+use crate::status::{AgentStatus, AgentStatusBoard, EnrollmentStatus, StatusView};
 use crate::tray;
 use crate::ui_port::{AgentUi, UiEffect};
 use crate::windows;
@@ -103,15 +103,12 @@ fn setup(app: &AppHandle, args: &Args) {
         autostart,
         policy,
         secrets,
+        // For the capture pipeline's encrypted spool, once it is plugged in.
         spool_key: _spool_key,
     } = startup::load(&mut initial);
     let board = AgentStatusBoard::new(initial);
 
-    let seed = {
-        let mut bytes = [0u8; 8];
-        let _ = getrandom::fill(&mut bytes);
-        u64::from_le_bytes(bytes)
-    };
+    let seed = recording_id_seed();
     // The capture pipeline and the uploader plug in here (see capture_port, recording_sink);
     // they may keep `recorder` to report what happens later (monitors, faults).
     let (recorder, owner) = recorder_task::prepare(Recorder::new(policy, seed));
@@ -137,9 +134,8 @@ fn setup(app: &AppHandle, args: &Args) {
 
     let view = context.view();
     let handle = recorder.clone();
-    match tray::create(app, &view, move |app, event| on_menu(app, &handle, event)) {
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "no tray icon"),
+    if let Err(e) = tray::create(app, &view, move |app, event| on_menu(app, &handle, event)) {
+        tracing::error!(error = %e, "no tray icon");
     }
     tauri::async_runtime::spawn(broadcast_status(app.clone(), context.clone()));
 
@@ -161,15 +157,25 @@ fn setup(app: &AppHandle, args: &Args) {
     }
 
     let status = board.get();
-    if matches!(
-        status.enrollment,
-        crate::status::EnrollmentStatus::NeedsInput
-    ) {
+    if matches!(status.enrollment, EnrollmentStatus::NeedsInput) {
         windows::show_enroll(app);
     }
     if args.show_status || status.config_error.is_some() {
         windows::show_status(app);
     }
+}
+
+/// Seeds the Recorder's recording ids: OS randomness, or, if the OS has none, the clock and
+/// the pid, so that two workstations never share an id sequence.
+fn recording_id_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
 }
 
 /// Pushes every status change to the windows and the tray.
