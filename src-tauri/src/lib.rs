@@ -1,0 +1,30 @@
+//! The agentrec agent app: a tray app that runs the Recorder (`agentrec-core`) for one agent
+//! workstation and connects it to the world.
+//!
+//! - [`recorder_task`] owns the Recorder; everything talks to it through a `RecorderHandle`.
+//! - Seams for what plugs in later: [`capture_port`] (capture pipeline), [`recording_sink`]
+//!   (uploader), [`ui_port`] (what the agent sees).
+//! - [`local_api`]: HTTP on 127.0.0.1 for softphones, CTI toolbars and browser apps.
+//! - [`config`], [`paths`], [`enrollment`], [`secrets`], [`policy_cache`], [`startup`]: what
+//!   the app knows at start and keeps between runs.
+//! - [`shell`], [`tray`], [`windows`], [`notify`], [`commands`]: the Tauri side.
+//! - [`status`]: what the app shows of itself.
+
+pub mod capture_port;
+pub mod commands;
+pub mod config;
+pub mod enrollment;
+mod fsutil;
+pub mod local_api;
+pub mod notify;
+pub mod paths;
+pub mod policy_cache;
+pub mod recorder_task;
+pub mod recording_sink;
+pub mod secrets;
+pub mod shell;
+pub mod startup;
+pub mod status;
+pub mod tray;
+pub mod ui_port;
+pub mod windows;

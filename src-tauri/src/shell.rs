@@ -1,0 +1,364 @@
+//! The Tauri shell: builds the app, wires the Recorder's owner task to the tray, windows,
+//! notifications and local API, and shuts down cleanly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentrec_core::recorder::Notice;
+use agentrec_core::{Input, Recorder};
+use tauri::menu::MenuEvent;
+use tauri::{AppHandle, Emitter, Manager, RunEvent};
+
+use crate::capture_port::{CaptureDriver, UnavailableCapture};
+use crate::local_api;
+use crate::recorder_task::{self, Consumers, RecorderHandle};
+use crate::recording_sink::NoUploader;
+use crate::startup::{self, Startup};
+use crate::status::{AgentStatus, AgentStatusBoard, EnrollmentStatus, StatusView};
+use crate::tray;
+use crate::ui_port::{AgentUi, UiEffect};
+use crate::windows;
+use crate::{commands, notify::Notifier};
+
+/// Event carrying a [`StatusView`] to every window on each change.
+pub const STATUS_EVENT: &str = "status";
+
+/// Command-line switches.
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    /// Open the status window at start.
+    pub show_status: bool,
+}
+
+impl Args {
+    /// Parses the process arguments (unknown ones are ignored: autostart adds its own).
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Self {
+        Args {
+            show_status: args.into_iter().any(|a| a == "--show-status"),
+        }
+    }
+}
+
+/// Shared state of the IPC commands.
+#[derive(Debug)]
+pub struct AppContext {
+    /// The Recorder.
+    pub recorder: RecorderHandle,
+    /// The rest of the status.
+    pub board: AgentStatusBoard,
+    /// The keyring.
+    pub secrets: crate::secrets::Secrets,
+    /// Per-user data directory.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Whether IT manages this machine's config.
+    pub managed: bool,
+}
+
+impl AppContext {
+    /// The status now.
+    pub fn view(&self) -> StatusView {
+        StatusView::new(self.recorder.snapshot(), self.board.get())
+    }
+}
+
+/// Runs the app until it quits.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            tracing::info!(?argv, "second launch: showing the status window");
+            windows::show_status(app);
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(tauri::generate_handler![
+            commands::get_status,
+            commands::act,
+            commands::enroll
+        ])
+        .setup(move |app| {
+            setup(app.handle(), &args);
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|_app, event| match event {
+        // A tray app lives on when its last window closes; only an explicit exit ends it.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::Exit => tracing::info!("exiting"),
+        _ => {}
+    });
+    Ok(())
+}
+
+fn setup(app: &AppHandle, args: &Args) {
+    let capture: Box<dyn CaptureDriver> = Box::new(UnavailableCapture);
+    let mut initial = AgentStatus::initial(capture.status());
+    let Startup {
+        data_dir,
+        managed,
+        local_api: api_config,
+        autostart,
+        policy,
+        secrets,
+        // For the capture pipeline's encrypted spool, once it is plugged in.
+        spool_key: _spool_key,
+    } = startup::load(&mut initial);
+    let board = AgentStatusBoard::new(initial);
+
+    let seed = recording_id_seed();
+    // The capture pipeline and the uploader plug in here (see capture_port, recording_sink);
+    // they may keep `recorder` to report what happens later (monitors, faults).
+    let (recorder, owner) = recorder_task::prepare(Recorder::new(policy, seed));
+    let consumers = Consumers {
+        capture,
+        sink: Box::new(NoUploader),
+        ui: Box::new(TauriUi {
+            app: app.clone(),
+            board: board.clone(),
+            notifier: Notifier::new(board.clone()),
+        }),
+    };
+    tauri::async_runtime::spawn(owner.run(consumers));
+
+    let context = Arc::new(AppContext {
+        recorder: recorder.clone(),
+        board: board.clone(),
+        secrets,
+        data_dir: data_dir.clone(),
+        managed,
+    });
+    app.manage(context.clone());
+
+    let view = context.view();
+    let handle = recorder.clone();
+    if let Err(e) = tray::create(app, &view, move |app, event| on_menu(app, &handle, event)) {
+        tracing::error!(error = %e, "no tray icon");
+    }
+    tauri::async_runtime::spawn(broadcast_status(app.clone(), context.clone()));
+
+    if api_config.enabled {
+        tauri::async_runtime::spawn(run_local_api(
+            recorder.clone(),
+            board.clone(),
+            api_config,
+            data_dir,
+        ));
+    }
+    tauri::async_runtime::spawn(quit_on_signal(app.clone(), recorder));
+
+    if autostart {
+        use tauri_plugin_autostart::ManagerExt;
+        if let Err(e) = app.autolaunch().enable() {
+            tracing::warn!(error = %e, "cannot register start at login");
+        }
+    }
+
+    let status = board.get();
+    if matches!(status.enrollment, EnrollmentStatus::NeedsInput) {
+        windows::show_enroll(app);
+    }
+    if args.show_status || status.config_error.is_some() {
+        windows::show_status(app);
+    }
+}
+
+/// Seeds the Recorder's recording ids: OS randomness, or, if the OS has none, the clock and
+/// the pid, so that two workstations never share an id sequence.
+fn recording_id_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+/// Pushes every status change to the windows and the tray.
+async fn broadcast_status(app: AppHandle, context: Arc<AppContext>) {
+    let mut recorder_rx = context.recorder.subscribe();
+    let mut board_rx = context.board.subscribe();
+    let mut last_tray: tray::Shown = None;
+    loop {
+        let view = context.view();
+        if let Err(e) = app.emit(STATUS_EVENT, &view) {
+            tracing::warn!(error = %e, "cannot send the status to the windows");
+        }
+        let tray_app = app.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut last = last_tray.take();
+        // Menus are GTK/AppKit/Win32 objects: touch them on the main thread.
+        let posted = app.run_on_main_thread(move || {
+            tray::update(&tray_app, &view, &mut last);
+            let _ = tx.send(last);
+        });
+        if posted.is_ok() {
+            last_tray = rx.await.ok().flatten();
+        }
+        tokio::select! {
+            changed = recorder_rx.changed() => if changed.is_err() { break },
+            changed = board_rx.changed() => if changed.is_err() { break },
+        }
+        recorder_rx.mark_unchanged();
+        board_rx.mark_unchanged();
+    }
+}
+
+fn on_menu(app: &AppHandle, recorder: &RecorderHandle, event: MenuEvent) {
+    let id = event.id().as_ref();
+    if id == tray::SHOW_STATUS_ID {
+        return windows::show_status(app);
+    }
+    if id == tray::QUIT_ID {
+        let app = app.clone();
+        let recorder = recorder.clone();
+        tauri::async_runtime::spawn(async move { quit(&app, &recorder).await });
+        return;
+    }
+    let Some(action) = tray::action_of(id) else {
+        return;
+    };
+    let recorder = recorder.clone();
+    let board = app.state::<Arc<AppContext>>().board.clone();
+    tauri::async_runtime::spawn(async move {
+        // The menu only offers allowed actions, but the state may change between the menu
+        // being drawn and the click: say why instead of failing silently.
+        if let Err(e) = recorder.act(action, Duration::from_secs(2)).await {
+            tracing::info!(?action, error = %e, "tray action not done");
+            board.update(|s| s.last_problem = Some(format!("{}: {e}", tray::action_label(action))));
+        }
+    });
+}
+
+/// Ends the recording in progress (partial) and exits.
+async fn quit(app: &AppHandle, recorder: &RecorderHandle) {
+    if let Err(e) = recorder
+        .input(Input::Shutdown, Duration::from_secs(2))
+        .await
+    {
+        tracing::warn!(error = %e, "recorder did not take the shutdown");
+    }
+    app.exit(0);
+}
+
+async fn quit_on_signal(app: AppHandle, recorder: RecorderHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    tracing::info!("asked to stop: ending the recording in progress");
+    quit(&app, &recorder).await;
+}
+
+async fn run_local_api(
+    recorder: RecorderHandle,
+    board: AgentStatusBoard,
+    config: crate::config::LocalApiConfig,
+    data_dir: Option<std::path::PathBuf>,
+) {
+    let fail = |board: &AgentStatusBoard, message: String| {
+        tracing::error!("{message}");
+        board.update(|s| s.last_problem = Some(message));
+    };
+    let token = match local_api::ApiToken::random() {
+        Ok(t) => t,
+        Err(e) => return fail(&board, format!("local API off: no randomness: {e}")),
+    };
+    let listener = match local_api::bind(config.port).await {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(
+                &board,
+                format!(
+                    "local API off: cannot listen on 127.0.0.1:{}: {e}",
+                    config.port
+                ),
+            );
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => return fail(&board, format!("local API off: {e}")),
+    };
+    let Some(dir) = data_dir else {
+        return fail(
+            &board,
+            "local API off: nowhere to write its token".to_owned(),
+        );
+    };
+    match local_api::token_file::write(&dir, addr, &token) {
+        Ok(path) => tracing::info!(%addr, token_file = %path.display(), "local API listening"),
+        Err(e) => {
+            return fail(
+                &board,
+                format!("local API off: cannot write its token: {e}"),
+            );
+        }
+    }
+    let state = local_api::ApiState {
+        recorder,
+        status: board.clone(),
+        token,
+        queue_timeout: local_api::QUEUE_TIMEOUT,
+    };
+    let router = local_api::app(state, &config.allowed_origins);
+    if let Err(e) = local_api::serve(listener, router).await {
+        fail(&board, format!("local API stopped: {e}"));
+    }
+}
+
+/// The Tauri side of the Recorder's UI commands. Window work is posted to the main thread
+/// so the owner task never waits on the UI.
+struct TauriUi {
+    app: AppHandle,
+    board: AgentStatusBoard,
+    notifier: Notifier,
+}
+
+impl TauriUi {
+    fn on_main(&self, f: impl FnOnce(&AppHandle) + Send + 'static) {
+        let app = self.app.clone();
+        if let Err(e) = self.app.run_on_main_thread(move || f(&app)) {
+            tracing::warn!(error = %e, "UI thread gone");
+        }
+    }
+}
+
+impl AgentUi for TauriUi {
+    fn show(&mut self, effect: UiEffect) {
+        match effect {
+            UiEffect::ShowIndicator(_) => self.on_main(windows::show_indicator),
+            UiEffect::HideIndicator => {
+                self.board.update(|s| s.consent_notice = None);
+                self.on_main(windows::hide_indicator);
+            }
+            UiEffect::Notify(notice) => {
+                if let Notice::Consent { text } = &notice {
+                    let text = text.clone();
+                    self.board.update(|s| s.consent_notice = Some(text));
+                }
+                self.notifier.show(&notice);
+            }
+            UiEffect::Prompt(_) => self.on_main(windows::show_prompt),
+            UiEffect::DismissPrompt(_) => self.on_main(windows::close_prompt),
+        }
+    }
+}
