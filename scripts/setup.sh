@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 apt_packages=()
 post_steps=()
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 # shellcheck source=/dev/null
 for part in scripts/setup.d/*.sh; do source "$part"; done
 

@@ -8,9 +8,6 @@ apt_packages+=(
   webkit2gtk-driver dunst libnotify-bin keyutils python3 python3-dbus-next
 )
 
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
-
 # tauri-driver 2.x, pinned (it bridges WebDriver clients to WebKitWebDriver).
 APP_TAURI_DRIVER_VERSION=2.1.0
 
