@@ -6,6 +6,7 @@
 //! - [`call`]: the call lifecycle events a contact-center platform reports.
 //! - [`media`]: how a recording's tracks and segments are described, for capture, upload
 //!   and serving.
+//! - [`wire`]: the agent ↔ ingest server protocol types.
 //! - [`recorder`]: the state machine that decides, for every moment of a call, whether the
 //!   agent's screens and audio are recorded. Time is an input; it does no I/O.
 //!
@@ -18,6 +19,7 @@ pub mod media;
 pub mod mode;
 pub mod policy;
 pub mod recorder;
+pub mod wire;
 mod sampling;
 
 pub use call::{CallEvent, CallKind, Direction, ParticipantEvent, ParticipantRole};
