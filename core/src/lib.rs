@@ -19,8 +19,8 @@ pub mod media;
 pub mod mode;
 pub mod policy;
 pub mod recorder;
-pub mod wire;
 mod sampling;
+pub mod wire;
 
 pub use call::{CallEvent, CallKind, Direction, ParticipantEvent, ParticipantRole};
 pub use ids::{CallId, MonitorId, ParticipantId, RecordingId};

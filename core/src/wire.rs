@@ -419,10 +419,9 @@ mod tests {
 
     #[test]
     fn unknown_recorder_state_from_a_newer_app_is_kept_as_unknown() {
-        let hb: Heartbeat = serde_json::from_str(
-            r#"{"app_version":"9","os":"x","recorder_state":"teleporting"}"#,
-        )
-        .unwrap();
+        let hb: Heartbeat =
+            serde_json::from_str(r#"{"app_version":"9","os":"x","recorder_state":"teleporting"}"#)
+                .unwrap();
         assert_eq!(hb.recorder_state, RecorderState::Unknown);
     }
 

@@ -88,20 +88,19 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> ApiResul
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "body larger than {limit} bytes"
-        )));
+    let too_large = || ApiError::PayloadTooLarge(format!("body larger than {limit} bytes"));
+    let mut stream = body.into_data_stream();
+    if let Some(n) = declared.filter(|n| *n > limit) {
+        drain(&mut stream, n).await;
+        return Err(too_large());
     }
     let mut buf = BytesMut::with_capacity(declared.unwrap_or(64 << 10).min(limit));
     let mut hasher = Sha256::new();
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
         if buf.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "body larger than {limit} bytes"
-            )));
+            drain(&mut stream, 0).await;
+            return Err(too_large());
         }
         hasher.update(&chunk);
         buf.extend_from_slice(&chunk);
@@ -110,6 +109,24 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> ApiResul
         return Err(ApiError::BadRequest("empty body".to_owned()));
     }
     Ok((buf.freeze(), hex::encode(hasher.finalize())))
+}
+
+/// Most bytes read and discarded after refusing an oversized body. An HTTP/1.1 server that
+/// answers before the body is read has to close the connection, and most clients then report
+/// a broken connection instead of the 413; reading a bounded excess lets them see the answer.
+const DRAIN_MAX: usize = 16 << 20;
+
+async fn drain(stream: &mut axum::body::BodyDataStream, declared: usize) {
+    if declared > DRAIN_MAX {
+        return;
+    }
+    let mut read = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        read += chunk.len();
+        if read > DRAIN_MAX {
+            return;
+        }
+    }
 }
 
 /// Path of a media segment.
