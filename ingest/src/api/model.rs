@@ -13,6 +13,22 @@ use uuid::Uuid;
 use crate::clock::rfc3339;
 use crate::db::recordings::RecordingRow;
 
+/// A binary body (media, images): `type: string, format: binary`.
+#[derive(Debug)]
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
 /// Pagination metadata.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Pagination {

@@ -247,7 +247,7 @@ pub async fn update_recording(
 #[utoipa::path(get, path = "/recordings/{uuid}/download", operation_id = "downloadRecording", tag = "Recordings",
     params(("uuid" = Uuid, Path, description = "The recording's UUID")),
     responses(
-        (status = 200, description = "The recording video file", content_type = "video/mp4", body = Vec<u8>,
+        (status = 200, description = "The recording video file", content_type = "video/mp4", body = crate::api::model::Binary,
             headers(
                 ("Content-Disposition" = String, description = "Attachment filename for the downloaded video"),
                 ("Content-Length" = i64, description = "File size in bytes"),
@@ -387,7 +387,7 @@ pub async fn track_playlist(
 #[utoipa::path(get, path = "/recordings/{uuid}/tracks/{track}/init.mp4", operation_id = "trackInit", tag = "Playback",
     params(TrackPath),
     responses(
-        (status = 200, description = "fMP4 init segment", content_type = "video/mp4", body = Vec<u8>),
+        (status = 200, description = "fMP4 init segment", content_type = "video/mp4", body = crate::api::model::Binary),
         (status = 400, description = "Invalid path", body = ErrorBody),
         (status = 401, description = "Invalid or missing API token", body = ErrorBody),
         (status = 403, description = "Not allowed", body = ErrorBody),
@@ -418,7 +418,7 @@ pub struct SegmentPath {
 #[utoipa::path(get, path = "/recordings/{uuid}/tracks/{track}/segments/{file}", operation_id = "trackSegment", tag = "Playback",
     params(SegmentPath),
     responses(
-        (status = 200, description = "fMP4 media segment", content_type = "video/iso.segment", body = Vec<u8>),
+        (status = 200, description = "fMP4 media segment", content_type = "video/iso.segment", body = crate::api::model::Binary),
         (status = 400, description = "Invalid path", body = ErrorBody),
         (status = 401, description = "Invalid or missing API token", body = ErrorBody),
         (status = 403, description = "Not allowed", body = ErrorBody),
@@ -471,7 +471,7 @@ async fn serve_segment(state: &AppState, id: Uuid, track: u32, seq: u32) -> ApiR
 #[utoipa::path(get, path = "/recordings/{uuid}/tracks/{track}/poster", operation_id = "trackPoster", tag = "Playback",
     params(TrackPath),
     responses(
-        (status = 200, description = "Poster image", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "Poster image", content_type = "image/jpeg", body = crate::api::model::Binary),
         (status = 400, description = "Invalid path", body = ErrorBody),
         (status = 401, description = "Invalid or missing API token", body = ErrorBody),
         (status = 403, description = "Not allowed", body = ErrorBody),

@@ -261,7 +261,7 @@ fn conflict() -> ApiError {
         ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex"),
         ("x-agentrec-start-ms" = u64, Header, description = "Start on the recording's timeline, ms"),
         ("x-agentrec-duration-ms" = u64, Header, description = "Duration, ms")),
-    request_body(content = Vec<u8>, content_type = "video/iso.segment"),
+    request_body(content = crate::api::model::Binary, content_type = "video/iso.segment"),
     responses(
         (status = 201, description = "`core::wire::SegmentStored`", body = Object),
         (status = 200, description = "Already stored with these bytes", body = Object),
@@ -305,7 +305,7 @@ pub async fn upload_segment(
 #[utoipa::path(put, path = "/agent/recordings/{uuid}/tracks/{track}/init", operation_id = "agentUploadInit", tag = "Agent",
     params(AgentTrackPath,
         ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex")),
-    request_body(content = Vec<u8>, content_type = "video/mp4"),
+    request_body(content = crate::api::model::Binary, content_type = "video/mp4"),
     responses(
         (status = 201, description = "`core::wire::SegmentStored`", body = Object),
         (status = 200, description = "Already stored with these bytes", body = Object),
@@ -342,7 +342,7 @@ pub async fn upload_init(
 /// A JPEG, PNG or WebP still of the track (≤ 4 MiB); replaces any earlier one.
 #[utoipa::path(put, path = "/agent/recordings/{uuid}/tracks/{track}/poster", operation_id = "agentUploadPoster", tag = "Agent",
     params(AgentTrackPath),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    request_body(content = crate::api::model::Binary, content_type = "image/jpeg"),
     responses(
         (status = 204, description = "Stored"),
         (status = 401, description = "Invalid device token", body = ErrorBody),
