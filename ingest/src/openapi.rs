@@ -5,6 +5,7 @@
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{admin, agent, integration, model, public, upload};
@@ -58,6 +59,34 @@ impl Modify for Security {
             ),
         );
         openapi.servers = Some(vec![Server::new("/api/v2")]);
+        // Every operation can meet a malformed id, query or header before its handler runs:
+        // say so once here rather than in each annotation.
+        let bad_request = ResponseBuilder::new()
+            .description("Malformed request (bad id, query, header or JSON)")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| bad_request.clone().into());
+            }
+        }
     }
 }
 

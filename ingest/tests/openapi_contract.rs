@@ -15,9 +15,17 @@ use common::{Infra, Kind};
 use serde_json::Value;
 
 fn seed() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/api/screendesk-v2-recordings.openapi.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/api/screendesk-v2-recordings.openapi.json"
+    );
     let text = std::fs::read_to_string(path)
-        .or_else(|_| std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/api/screendesk-v2-recordings.openapi.json")))
+        .or_else(|_| {
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/api/screendesk-v2-recordings.openapi.json"
+            ))
+        })
         .expect("the seed contract (shared/api) next to the repository");
     serde_json::from_str(&text).unwrap()
 }
@@ -26,13 +34,22 @@ fn seed() -> Value {
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> (&'a Value, bool) {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.rsplit('/').next().unwrap();
-        let kind = if r.contains("/responses/") { "responses" } else if r.contains("/parameters/") { "parameters" } else { "schemas" };
+        let kind = if r.contains("/responses/") {
+            "responses"
+        } else if r.contains("/parameters/") {
+            "parameters"
+        } else {
+            "schemas"
+        };
         let (s, n) = resolve(doc, &doc["components"][kind][name]);
         return (s, n);
     }
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(list) = schema.get(key).and_then(Value::as_array) {
-            let non_null: Vec<&Value> = list.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).collect();
+            let non_null: Vec<&Value> = list
+                .iter()
+                .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
             if non_null.len() == 1 {
                 let nullable = list.len() > 1 || schema.get("nullable") == Some(&Value::Bool(true));
                 let (s, n) = resolve(doc, non_null[0]);
@@ -41,14 +58,21 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> (&'a Value, bool) {
         }
     }
     let nullable = schema.get("nullable") == Some(&Value::Bool(true))
-        || schema.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "null"));
+        || schema
+            .get("type")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|t| t == "null"));
     (schema, nullable)
 }
 
 fn type_of(schema: &Value) -> Option<String> {
     match schema.get("type") {
         Some(Value::String(t)) => Some(t.clone()),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").map(str::to_owned),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .map(str::to_owned),
         _ => None,
     }
 }
@@ -65,14 +89,28 @@ fn compare(seed: &Value, ours: &Value, s: &Value, o: &Value, at: &str, problems:
     }
     if let Some(f) = s.get("format") {
         if o.get("format") != Some(f) {
-            problems.push(format!("{at}: format {f} in the contract, {:?} in ours", o.get("format")));
+            problems.push(format!(
+                "{at}: format {f} in the contract, {:?} in ours",
+                o.get("format")
+            ));
         }
     }
     if let Some(e) = s.get("enum").and_then(Value::as_array) {
         let want: BTreeSet<String> = e.iter().map(|v| v.to_string()).collect();
-        let got: BTreeSet<String> = o.get("enum").and_then(Value::as_array).map(|e| e.iter().filter(|v| !v.is_null()).map(|v| v.to_string()).collect()).unwrap_or_default();
+        let got: BTreeSet<String> = o
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(|e| {
+                e.iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| v.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         if want != got {
-            problems.push(format!("{at}: enum {want:?} in the contract, {got:?} in ours"));
+            problems.push(format!(
+                "{at}: enum {want:?} in the contract, {got:?} in ours"
+            ));
         }
     }
     if let Some(props) = s.get("properties").and_then(Value::as_object) {
@@ -85,7 +123,11 @@ fn compare(seed: &Value, ours: &Value, s: &Value, o: &Value, at: &str, problems:
     }
     if let Some(req) = s.get("required").and_then(Value::as_array) {
         for r in req {
-            if !o.get("required").and_then(Value::as_array).is_some_and(|o| o.contains(r)) {
+            if !o
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|o| o.contains(r))
+            {
                 problems.push(format!("{at}: {r} required in the contract, not in ours"));
             }
         }
@@ -108,17 +150,35 @@ fn check(seed: &Value, ours: &Value) -> Vec<String> {
                 continue;
             };
             if our["operationId"] != op["operationId"] {
-                problems.push(format!("{at}: operationId {} vs {}", op["operationId"], our["operationId"]));
+                problems.push(format!(
+                    "{at}: operationId {} vs {}",
+                    op["operationId"], our["operationId"]
+                ));
             }
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let (p, _) = resolve(seed, p);
-                let found = our["parameters"].as_array().into_iter().flatten().map(|q| resolve(ours, q).0).find(|q| q["name"] == p["name"] && q["in"] == p["in"]);
+                let found = our["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|q| resolve(ours, q).0)
+                    .find(|q| q["name"] == p["name"] && q["in"] == p["in"]);
                 match found {
                     Some(q) => {
-                        if p.get("required") == Some(&Value::Bool(true)) && q.get("required") != Some(&Value::Bool(true)) {
-                            problems.push(format!("{at}: parameter {} must be required", p["name"]));
+                        if p.get("required") == Some(&Value::Bool(true))
+                            && q.get("required") != Some(&Value::Bool(true))
+                        {
+                            problems
+                                .push(format!("{at}: parameter {} must be required", p["name"]));
                         }
-                        compare(seed, ours, &p["schema"], &q["schema"], &format!("{at} param {}", p["name"]), &mut problems);
+                        compare(
+                            seed,
+                            ours,
+                            &p["schema"],
+                            &q["schema"],
+                            &format!("{at} param {}", p["name"]),
+                            &mut problems,
+                        );
                     }
                     None => problems.push(format!("{at}: parameter {} missing", p["name"])),
                 }
@@ -140,11 +200,23 @@ fn check(seed: &Value, ours: &Value) -> Vec<String> {
                         continue; // the download answers video/mp4 only
                     }
                     match our_resp["content"].get(ctype) {
-                        Some(oc) => compare(seed, ours, &content["schema"], &oc["schema"], &format!("{at} {code} {ctype}"), &mut problems),
+                        Some(oc) => compare(
+                            seed,
+                            ours,
+                            &content["schema"],
+                            &oc["schema"],
+                            &format!("{at} {code} {ctype}"),
+                            &mut problems,
+                        ),
                         None => problems.push(format!("{at}: {code} {ctype} missing")),
                     }
                 }
-                for header in response["headers"].as_object().into_iter().flatten().map(|(h, _)| h) {
+                for header in response["headers"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(h, _)| h)
+                {
                     if our_resp["headers"].get(header).is_none() {
                         problems.push(format!("{at}: {code} header {header} missing"));
                     }
@@ -152,8 +224,17 @@ fn check(seed: &Value, ours: &Value) -> Vec<String> {
             }
         }
     }
-    let pagination: BTreeSet<&String> = seed["components"]["schemas"]["Pagination"]["properties"].as_object().unwrap().keys().collect();
-    let ours_pagination: BTreeSet<&String> = ours["components"]["schemas"]["Pagination"]["properties"].as_object().unwrap().keys().collect();
+    let pagination: BTreeSet<&String> = seed["components"]["schemas"]["Pagination"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    let ours_pagination: BTreeSet<&String> =
+        ours["components"]["schemas"]["Pagination"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
     if pagination != ours_pagination {
         problems.push(format!("Pagination: {pagination:?} vs {ours_pagination:?}"));
     }
@@ -168,13 +249,32 @@ fn check(seed: &Value, ours: &Value) -> Vec<String> {
 async fn served_document_is_compatible_with_the_screendesk_contract() {
     let infra = Arc::new(Infra::start(Kind::SqliteLocal));
     let env = infra.env("openapi").await;
-    let ours: Value = env.client.get(format!("{}/openapi.json", env.base)).send().await.unwrap().json().await.unwrap();
+    let ours: Value = env
+        .client
+        .get(format!("{}/openapi.json", env.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(ours["openapi"].as_str().unwrap().starts_with("3."));
     let problems = check(&seed(), &ours);
-    assert!(problems.is_empty(), "incompatible with the seed contract:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "incompatible with the seed contract:\n{}",
+        problems.join("\n")
+    );
     // The whole server is described, not just the public part.
-    for path in ["/agent/enroll", "/agent/recordings/{uuid}/tracks/{track}/segments/{seq}", "/agent/events",
-        "/integrations/call-events", "/admin/policy", "/admin/audit", "/recordings/{uuid}/tracks/{track}/playlist.m3u8"] {
+    for path in [
+        "/agent/enroll",
+        "/agent/recordings/{uuid}/tracks/{track}/segments/{seq}",
+        "/agent/events",
+        "/integrations/call-events",
+        "/admin/policy",
+        "/admin/audit",
+        "/recordings/{uuid}/tracks/{track}/playlist.m3u8",
+    ] {
         assert!(ours["paths"].get(path).is_some(), "{path} not documented");
     }
 }
@@ -183,14 +283,28 @@ async fn served_document_is_compatible_with_the_screendesk_contract() {
 fn the_comparison_catches_incompatibilities() {
     let seed = seed();
     let own = check(&seed, &seed);
-    assert!(own.is_empty(), "the seed is compatible with itself: {own:?}");
+    assert!(
+        own.is_empty(),
+        "the seed is compatible with itself: {own:?}"
+    );
     let mut broken = seed.clone();
-    broken["components"]["schemas"]["Pagination"]["properties"].as_object_mut().unwrap().remove("last_page");
-    broken["components"]["schemas"]["RecordingMetadata"]["properties"]["recording_type"]["enum"] = serde_json::json!(["Received", "Sent"]);
-    broken["components"]["schemas"]["Recording"]["properties"]["title"] = serde_json::json!({"type": "string"});
-    broken["paths"]["/recordings/{uuid}"]["patch"]["responses"].as_object_mut().unwrap().remove("422");
+    broken["components"]["schemas"]["Pagination"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("last_page");
+    broken["components"]["schemas"]["RecordingMetadata"]["properties"]["recording_type"]["enum"] =
+        serde_json::json!(["Received", "Sent"]);
+    broken["components"]["schemas"]["Recording"]["properties"]["title"] =
+        serde_json::json!({"type": "string"});
+    broken["paths"]["/recordings/{uuid}"]["patch"]["responses"]
+        .as_object_mut()
+        .unwrap()
+        .remove("422");
     let problems = check(&seed, &broken);
     for needle in ["last_page", "enum", "title: nullable", "response 422"] {
-        assert!(problems.iter().any(|p| p.contains(needle)), "{needle} not caught: {problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{needle} not caught: {problems:?}"
+        );
     }
 }

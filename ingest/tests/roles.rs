@@ -45,7 +45,15 @@ enum Op {
     Poster,
 }
 
-const OPS: [Op; 7] = [Op::Get, Op::Patch, Op::Download, Op::Playlist, Op::Init, Op::Segment, Op::Poster];
+const OPS: [Op; 7] = [
+    Op::Get,
+    Op::Patch,
+    Op::Download,
+    Op::Playlist,
+    Op::Init,
+    Op::Segment,
+    Op::Poster,
+];
 
 /// What the rules say. `own`: the member's own recording / the supervisor's team's.
 fn expected(caller: Caller, op: Op, own: bool, permissive: bool) -> StatusCode {
@@ -72,8 +80,12 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
     let team_b = env.team("B").await;
     let (supervisor, supervisor_token) = env.user("sup@example.com", "supervisor", None).await;
     let (s, _) = env
-        .call(Method::POST, &format!("/admin/teams/{team_a}/supervisors"), Some(&env.admin),
-            Some(json!({"user_id": supervisor.id})))
+        .call(
+            Method::POST,
+            &format!("/admin/teams/{team_a}/supervisors"),
+            Some(&env.admin),
+            Some(json!({"user_id": supervisor.id})),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let member = env.agent("a1@example.com", Some(team_a)).await;
@@ -83,7 +95,11 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
     let other = env.full_recording(&outsider, false).await;
     for (agent, id) in [(&member, own), (&outsider, other)] {
         let resp = env
-            .req(Method::PUT, &format!("/agent/recordings/{id}/tracks/2/poster"), Some(&agent.device))
+            .req(
+                Method::PUT,
+                &format!("/agent/recordings/{id}/tracks/2/poster"),
+                Some(&agent.device),
+            )
             .header("content-type", "image/png")
             .body(b"\x89PNG\r\n\x1a\nposter".to_vec())
             .send()
@@ -119,12 +135,32 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                 for op in OPS {
                     let (method, path, body) = match op {
                         Op::Get => (Method::GET, format!("/recordings/{id}"), None),
-                        Op::Patch => (Method::PATCH, format!("/recordings/{id}"), Some(json!({"recording": {"summary": "s"}}))),
+                        Op::Patch => (
+                            Method::PATCH,
+                            format!("/recordings/{id}"),
+                            Some(json!({"recording": {"summary": "s"}})),
+                        ),
                         Op::Download => (Method::GET, format!("/recordings/{id}/download"), None),
-                        Op::Playlist => (Method::GET, format!("/recordings/{id}/tracks/2/playlist.m3u8"), None),
-                        Op::Init => (Method::GET, format!("/recordings/{id}/tracks/2/init.mp4"), None),
-                        Op::Segment => (Method::GET, format!("/recordings/{id}/tracks/2/segments/1.m4s"), None),
-                        Op::Poster => (Method::GET, format!("/recordings/{id}/tracks/2/poster"), None),
+                        Op::Playlist => (
+                            Method::GET,
+                            format!("/recordings/{id}/tracks/2/playlist.m3u8"),
+                            None,
+                        ),
+                        Op::Init => (
+                            Method::GET,
+                            format!("/recordings/{id}/tracks/2/init.mp4"),
+                            None,
+                        ),
+                        Op::Segment => (
+                            Method::GET,
+                            format!("/recordings/{id}/tracks/2/segments/1.m4s"),
+                            None,
+                        ),
+                        Op::Poster => (
+                            Method::GET,
+                            format!("/recordings/{id}/tracks/2/poster"),
+                            None,
+                        ),
                     };
                     let mut req = env.req(method, &path, token(caller).as_deref());
                     if let Some(b) = body {
@@ -144,10 +180,17 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                 }
             }
             // The list shows exactly what the caller may see.
-            let (s, list) = env.call(Method::GET, "/recordings", token(caller).as_deref(), None).await;
-            let seen: Vec<Uuid> = list["records"].as_array().map(|r| {
-                r.iter().map(|r| r["uuid"].as_str().unwrap().parse().unwrap()).collect()
-            }).unwrap_or_default();
+            let (s, list) = env
+                .call(Method::GET, "/recordings", token(caller).as_deref(), None)
+                .await;
+            let seen: Vec<Uuid> = list["records"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .map(|r| r["uuid"].as_str().unwrap().parse().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
             let (want_status, want_seen) = match caller {
                 Caller::Admin => (StatusCode::OK, vec![own, other]),
                 Caller::Supervisor => (StatusCode::OK, vec![own]),
@@ -160,7 +203,9 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
             let mut want_sorted = want_seen.clone();
             want_sorted.sort();
             if s != want_status || seen_sorted != want_sorted {
-                wrong.push(format!("{caller:?} list permissive={permissive}: got {s} {seen:?}"));
+                wrong.push(format!(
+                    "{caller:?} list permissive={permissive}: got {s} {seen:?}"
+                ));
             }
             checked += 1;
         }
@@ -170,8 +215,20 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
     let agent_ops = |id: Uuid| -> Vec<(Method, String, Option<serde_json::Value>)> {
         vec![
             (Method::GET, format!("/agent/recordings/{id}/status"), None),
-            (Method::PUT, format!("/agent/recordings/{id}/tracks/9"), Some(json!({"track": 9, "codec": "opus", "timescale": 48000, "start_ms": 0, "kind": "audio", "sample_rate": 48000, "channels": 2}))),
-            (Method::POST, format!("/agent/recordings/{id}/finalize"), Some(json!({"finalized": {"recording": id, "call": "c", "outcome": "complete", "reason": "call_ended", "capture_failed": false, "recorded_ms": 1, "duration_ms": 1, "timeline": []}, "last_seq": {}}))),
+            (
+                Method::PUT,
+                format!("/agent/recordings/{id}/tracks/9"),
+                Some(
+                    json!({"track": 9, "codec": "opus", "timescale": 48000, "start_ms": 0, "kind": "audio", "sample_rate": 48000, "channels": 2}),
+                ),
+            ),
+            (
+                Method::POST,
+                format!("/agent/recordings/{id}/finalize"),
+                Some(
+                    json!({"finalized": {"recording": id, "call": "c", "outcome": "complete", "reason": "call_ended", "capture_failed": false, "recorded_ms": 1, "duration_ms": 1, "timeline": []}, "last_seq": {}}),
+                ),
+            ),
         ]
     };
     for caller in CALLERS {
@@ -191,13 +248,19 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                     _ => StatusCode::FORBIDDEN,
                 };
                 if got != want {
-                    wrong.push(format!("{caller:?} {method} {path}: got {got}, want {want}"));
+                    wrong.push(format!(
+                        "{caller:?} {method} {path}: got {got}, want {want}"
+                    ));
                 }
                 checked += 1;
             }
         }
         for (method, path, body) in [
-            (Method::POST, "/agent/heartbeat", Some(json!({"app_version": "1", "os": "x"}))),
+            (
+                Method::POST,
+                "/agent/heartbeat",
+                Some(json!({"app_version": "1", "os": "x"})),
+            ),
             (Method::GET, "/agent/policy", None),
         ] {
             let mut req = env.req(method.clone(), path, token(caller).as_deref());
@@ -211,7 +274,9 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                 _ => StatusCode::FORBIDDEN,
             };
             if got != want {
-                wrong.push(format!("{caller:?} {method} {path}: got {got}, want {want}"));
+                wrong.push(format!(
+                    "{caller:?} {method} {path}: got {got}, want {want}"
+                ));
             }
             checked += 1;
         }
@@ -223,8 +288,16 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
             (Method::GET, format!("/admin/teams/{team_a}/policy"), None),
             (Method::GET, "/admin/devices".to_owned(), None),
             (Method::GET, "/admin/audit".to_owned(), None),
-            (Method::PUT, format!("/admin/recordings/{other}/legal-hold"), Some(json!({"hold": false}))),
-            (Method::POST, "/admin/enrollment-tokens".to_owned(), Some(json!({"user_id": member.user.id}))),
+            (
+                Method::PUT,
+                format!("/admin/recordings/{other}/legal-hold"),
+                Some(json!({"hold": false})),
+            ),
+            (
+                Method::POST,
+                "/admin/enrollment-tokens".to_owned(),
+                Some(json!({"user_id": member.user.id})),
+            ),
         ] {
             let mut req = env.req(method.clone(), &path, token(caller).as_deref());
             if let Some(b) = body {
@@ -239,7 +312,9 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                 _ => StatusCode::FORBIDDEN,
             };
             if got != want {
-                wrong.push(format!("{caller:?} {method} {path}: got {got}, want {want}"));
+                wrong.push(format!(
+                    "{caller:?} {method} {path}: got {got}, want {want}"
+                ));
             }
             checked += 1;
         }
@@ -262,5 +337,10 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
         checked += 1;
     }
     eprintln!("{checked} combinations checked");
-    assert!(wrong.is_empty(), "{} of {checked} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

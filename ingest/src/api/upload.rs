@@ -258,10 +258,10 @@ fn conflict() -> ApiError {
 /// Segments may arrive in any order.
 #[utoipa::path(put, path = "/agent/recordings/{uuid}/tracks/{track}/segments/{seq}", operation_id = "agentUploadSegment", tag = "Agent",
     params(AgentSegmentPath,
-        ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex"),
+        ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex", pattern = "^[0-9a-f]{64}$"),
         ("x-agentrec-start-ms" = u64, Header, description = "Start on the recording's timeline, ms"),
         ("x-agentrec-duration-ms" = u64, Header, description = "Duration, ms")),
-    request_body(content = crate::api::model::Binary, content_type = "video/iso.segment"),
+    request_body(content = crate::api::model::Binary, content_type = "application/octet-stream", description = "The segment; also accepted as video/iso.segment, video/mp4 or audio/mp4"),
     responses(
         (status = 201, description = "`core::wire::SegmentStored`", body = Object),
         (status = 200, description = "Already stored with these bytes", body = Object),
@@ -304,8 +304,8 @@ pub async fn upload_segment(
 /// media segments.
 #[utoipa::path(put, path = "/agent/recordings/{uuid}/tracks/{track}/init", operation_id = "agentUploadInit", tag = "Agent",
     params(AgentTrackPath,
-        ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex")),
-    request_body(content = crate::api::model::Binary, content_type = "video/mp4"),
+        ("x-agentrec-sha256" = String, Header, description = "SHA-256 of the body, hex", pattern = "^[0-9a-f]{64}$")),
+    request_body(content = crate::api::model::Binary, content_type = "application/octet-stream", description = "The init segment; also accepted as video/mp4 or audio/mp4"),
     responses(
         (status = 201, description = "`core::wire::SegmentStored`", body = Object),
         (status = 200, description = "Already stored with these bytes", body = Object),
