@@ -84,7 +84,7 @@ impl AppState {
         let policies = db.policy_set().await?;
         let hub = events::Hub::new(policies, settings.call_event_ttl, shutdown);
         Ok(AppState {
-            writer: db::writer::Writer::start(db.clone()),
+            writer: db::writer::Writer::start(db.clone(), store.clone()),
             db,
             store,
             hub,

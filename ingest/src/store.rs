@@ -19,6 +19,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
+    /// A local store's root, when durability comes from [`MediaStore::sync`] (Linux).
+    sync_root: Option<Arc<std::path::PathBuf>>,
 }
 
 /// S3 connection settings.
@@ -37,19 +39,41 @@ pub struct S3Settings {
 }
 
 impl MediaStore {
-    /// A store in a local directory; every write is fsynced (file and directory) before it
-    /// returns, so a stored segment survives a power cut.
+    /// A store in a local directory. A write is durable once [`MediaStore::sync`] returned.
+    ///
+    /// On Linux, writes are not fsynced one by one: the group-commit writer calls `syncfs(2)`
+    /// once per batch before it commits the batch's rows (one journal commit for hundreds of
+    /// files; per-file fsync of file and directory made the journal the bottleneck at ~1,000
+    /// uploads/s). Elsewhere each write is fsynced (file and directory) before it returns.
     pub fn local(root: &Path) -> Result<MediaStore, object_store::Error> {
         std::fs::create_dir_all(root).map_err(|e| object_store::Error::Generic {
             store: "LocalFileSystem",
             source: Box::new(e),
         })?;
+        let batched = cfg!(target_os = "linux");
         let fs = LocalFileSystem::new_with_prefix(root)?
             .with_automatic_cleanup(true)
-            .with_fsync(true);
+            .with_fsync(!batched);
         Ok(MediaStore {
             inner: Arc::new(fs),
+            sync_root: batched.then(|| Arc::new(root.to_owned())),
         })
+    }
+
+    /// Makes every write so far durable (local store on Linux: `syncfs`; otherwise writes
+    /// are durable when `put` returns and this does nothing).
+    pub async fn sync(&self) -> object_store::Result<()> {
+        let Some(root) = self.sync_root.clone() else {
+            return Ok(());
+        };
+        let generic = |e: std::io::Error| object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(e),
+        };
+        tokio::task::spawn_blocking(move || sync_filesystem(&root))
+            .await
+            .map_err(|e| generic(std::io::Error::other(e)))?
+            .map_err(generic)
     }
 
     /// A store in an S3-compatible bucket. A successful PUT is durable by S3's contract.
@@ -65,12 +89,16 @@ impl MediaStore {
             .build()?;
         Ok(MediaStore {
             inner: Arc::new(store),
+            sync_root: None,
         })
     }
 
     /// Any store (tests use this to inject a failing one).
     pub fn from_store(inner: Arc<dyn ObjectStore>) -> MediaStore {
-        MediaStore { inner }
+        MediaStore {
+            inner,
+            sync_root: None,
+        }
     }
 
     /// Stores an object (whole, in one request; segments are far below multipart sizes).
@@ -127,6 +155,17 @@ impl MediaStore {
             Err(e) => Err(e),
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn sync_filesystem(root: &Path) -> std::io::Result<()> {
+    let dir = std::fs::File::open(root)?;
+    nix::unistd::syncfs(&dir).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_filesystem(_root: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Key of a segment object. The checksum is part of the key so that two racing uploads of

@@ -15,9 +15,7 @@
 //! A crash after 4 leaves an unreferenced object (harmless; the retry writes the same key),
 //! never a row without its object.
 
-use agentrec_core::wire::{
-    DURATION_MS_HEADER, RecordingState, SHA256_HEADER, START_MS_HEADER, SegmentStored,
-};
+use agentrec_core::wire::{DURATION_MS_HEADER, SHA256_HEADER, START_MS_HEADER, SegmentStored};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -166,12 +164,14 @@ async fn store_segment(
         }
     }
     let sha = expected_sha(headers)?;
-    let row = own_recording(state, principal, up.id).await?;
-    let tracks = state.db.tracks_of(&[up.id]).await?;
-    if !tracks
-        .get(&up.id)
-        .is_some_and(|t| t.iter().any(|(i, _)| i.track == up.track))
-    {
+    principal.require_device()?;
+    let ctx = state
+        .db
+        .upload_context(up.id, up.track, up.seq)
+        .await?
+        .filter(|c| c.owner == principal.user.id)
+        .ok_or_else(ApiError::recording_not_found)?;
+    if !ctx.has_track {
         return Err(ApiError::NotFound(format!(
             "track {} is not registered for this recording",
             up.track
@@ -196,14 +196,14 @@ async fn store_segment(
         sha256: sha.clone(),
         duplicate,
     };
-    if let Some(existing) = state.db.segment(up.id, up.track, up.seq).await? {
-        return if existing.sha256 == sha {
+    if let Some(existing) = &ctx.existing_sha256 {
+        return if *existing == sha {
             Ok((StatusCode::OK, ApiJson(stored(true))))
         } else {
             Err(conflict())
         };
     }
-    if row.state != RecordingState::Open {
+    if !ctx.open {
         return Err(ApiError::Conflict(
             "recording is finalized: no new segments".to_owned(),
         ));

@@ -30,7 +30,51 @@ fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// What an upload needs to know, in one query (the hot path).
+#[derive(Debug, Clone)]
+pub struct UploadContext {
+    /// The recording's owner.
+    pub owner: Uuid,
+    /// Whether the recording is still open.
+    pub open: bool,
+    /// Whether the track is registered.
+    pub has_track: bool,
+    /// The checksum of the segment already stored under this key, if any.
+    pub existing_sha256: Option<String>,
+}
+
 impl Db {
+    /// The recording's owner and state, whether the track exists and what is stored under
+    /// (recording, track, seq); `None` if there is no such recording.
+    pub async fn upload_context(
+        &self,
+        recording: Uuid,
+        track: u32,
+        seq: u32,
+    ) -> Result<Option<UploadContext>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT r.user_id, r.state, \
+             (SELECT COUNT(*) FROM tracks t WHERE t.recording_id = r.id AND t.track_no = $2) AS tracks, \
+             (SELECT s.sha256 FROM segments s WHERE s.recording_id = r.id AND s.track_no = $2 \
+              AND s.seq = $3) AS existing \
+             FROM recordings r WHERE r.id = $1 AND r.state <> 'deleting'",
+        )
+        .bind(recording.to_string())
+        .bind(i64::from(track))
+        .bind(i64::from(seq))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(UploadContext {
+                owner: super::users::parse_uuid(&r.try_get::<String, _>("user_id")?)?,
+                open: r.try_get::<String, _>("state")? == "open",
+                has_track: r.try_get::<i64, _>("tracks")? > 0,
+                existing_sha256: r.try_get("existing")?,
+            })
+        })
+        .transpose()
+    }
+
     /// Every stored segment of a recording (or of one track), by track then sequence.
     pub async fn segments(
         &self,

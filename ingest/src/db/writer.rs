@@ -121,8 +121,9 @@ fn closed() -> WriteError {
 }
 
 impl Writer {
-    /// Starts the writer tasks on `db`.
-    pub fn start(db: Db) -> Writer {
+    /// Starts the writer tasks on `db`; `store` is synced before each batch of segment rows
+    /// commits, so that a row never becomes visible before its object is durable.
+    pub fn start(db: Db, store: crate::store::MediaStore) -> Writer {
         let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
         let rx = Arc::new(Mutex::new(rx));
         let writers = match db.backend {
@@ -130,7 +131,7 @@ impl Writer {
             Backend::Postgres => 4,
         };
         for _ in 0..writers {
-            tokio::spawn(run(db.clone(), rx.clone()));
+            tokio::spawn(run(db.clone(), store.clone(), rx.clone()));
         }
         Writer { tx }
     }
@@ -170,7 +171,7 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, rx: Arc<Mutex<mpsc::Receiver<Op>>>) {
+async fn run(db: Db, store: crate::store::MediaStore, rx: Arc<Mutex<mpsc::Receiver<Op>>>) {
     loop {
         let mut batch = Vec::new();
         {
@@ -184,7 +185,28 @@ async fn run(db: Db, rx: Arc<Mutex<mpsc::Receiver<Op>>>) {
                 }
             }
         }
-        match commit(&db, &batch).await {
+        let started = std::time::Instant::now();
+        if batch.iter().any(|op| matches!(op, Op::Segment(..))) {
+            if let Err(e) = store.sync().await {
+                let error = WriteError {
+                    unavailable: true,
+                    message: format!("media store sync: {e}"),
+                };
+                for op in batch {
+                    answer(op, Err(error.clone()));
+                }
+                continue;
+            }
+        }
+        let synced = started.elapsed();
+        let result = commit(&db, &batch).await;
+        tracing::debug!(
+            rows = batch.len(),
+            sync_ms = synced.as_secs_f64() * 1e3,
+            commit_ms = (started.elapsed() - synced).as_secs_f64() * 1e3,
+            "batch"
+        );
+        match result {
             Ok(outcomes) => {
                 for (op, outcome) in batch.into_iter().zip(outcomes) {
                     answer(op, Ok(outcome));
@@ -222,63 +244,43 @@ fn answer(op: Op, result: Result<Option<SegmentOutcome>, WriteError>) {
 
 async fn commit(db: &Db, batch: &[Op]) -> Result<Vec<Option<SegmentOutcome>>, WriteError> {
     let mut tx = db.pool.begin().await?;
-    let mut out = Vec::with_capacity(batch.len());
-    for op in batch {
-        out.push(apply(&mut tx, op).await?);
-    }
-    tx.commit().await?;
-    Ok(out)
-}
-
-async fn apply(
-    tx: &mut Transaction<'static, Any>,
-    op: &Op,
-) -> Result<Option<SegmentOutcome>, sqlx::Error> {
-    match op {
-        Op::Segment(row, _) => {
-            let done = sqlx::query(
-                "INSERT INTO segments (recording_id, track_no, seq, start_ms, duration_ms, bytes, \
-                 media_offset, sha256, object_key, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (recording_id, track_no, seq) DO NOTHING",
-            )
-            .bind(row.recording.to_string())
-            .bind(i64::from(row.track))
-            .bind(i64::from(row.seq))
-            .bind(to_i64(row.start_ms))
-            .bind(to_i64(row.duration_ms))
-            .bind(to_i64(row.bytes))
-            .bind(to_i64(row.media_offset))
-            .bind(&row.sha256)
-            .bind(&row.object_key)
-            .bind(crate::clock::now_ms())
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 1 {
-                return Ok(Some(SegmentOutcome::Inserted));
-            }
-            let existing = sqlx::query(
-                "SELECT sha256, object_key FROM segments \
-                 WHERE recording_id = $1 AND track_no = $2 AND seq = $3",
-            )
-            .bind(row.recording.to_string())
-            .bind(i64::from(row.track))
-            .bind(i64::from(row.seq))
-            .fetch_one(&mut **tx)
-            .await?;
-            Ok(Some(SegmentOutcome::Existing {
-                sha256: existing.try_get("sha256")?,
-                object_key: existing.try_get("object_key")?,
-            }))
+    let mut out: Vec<Option<SegmentOutcome>> = vec![None; batch.len()];
+    let segments: Vec<(usize, &SegmentRow)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            Op::Segment(row, _) => Some((i, row)),
+            Op::Heartbeat { .. } => None,
+        })
+        .collect();
+    // One multi-row INSERT per chunk: on SQLite every statement is a round trip to the
+    // connection's worker thread, and those hops, not SQLite itself, dominated the batch.
+    for chunk in segments.chunks(ROWS_PER_INSERT) {
+        let mut inserted = insert_rows(&mut tx, chunk).await?;
+        for (i, row) in chunk {
+            let key = (
+                row.recording.to_string(),
+                i64::from(row.track),
+                i64::from(row.seq),
+            );
+            // `remove`: if the same segment is twice in one batch, only the first inserted it.
+            out[*i] = Some(if inserted.remove(&key) {
+                SegmentOutcome::Inserted
+            } else {
+                existing(&mut tx, row).await?
+            });
         }
-        Op::Heartbeat {
+    }
+    for op in batch {
+        if let Op::Heartbeat {
             device,
             json,
             app_version,
             os,
             at_ms,
             ..
-        } => {
+        } = op
+        {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $1, heartbeat = $2, app_version = $3, os = $4 \
                  WHERE id = $5",
@@ -288,11 +290,79 @@ async fn apply(
             .bind(app_version)
             .bind(os)
             .bind(device.to_string())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
-            Ok(None)
         }
     }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Rows per INSERT statement (10 parameters each, far below both databases' limits).
+const ROWS_PER_INSERT: usize = 64;
+
+async fn insert_rows(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[(usize, &SegmentRow)],
+) -> Result<std::collections::HashSet<(String, i64, i64)>, sqlx::Error> {
+    let values: Vec<String> = (0..rows.len())
+        .map(|r| {
+            let marks: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO segments (recording_id, track_no, seq, start_ms, duration_ms, bytes, \
+         media_offset, sha256, object_key, created_at) VALUES {} \
+         ON CONFLICT (recording_id, track_no, seq) DO NOTHING \
+         RETURNING recording_id, track_no, seq",
+        values.join(", ")
+    );
+    let now = crate::clock::now_ms();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (_, row) in rows {
+        q = q
+            .bind(row.recording.to_string())
+            .bind(i64::from(row.track))
+            .bind(i64::from(row.seq))
+            .bind(to_i64(row.start_ms))
+            .bind(to_i64(row.duration_ms))
+            .bind(to_i64(row.bytes))
+            .bind(to_i64(row.media_offset))
+            .bind(row.sha256.clone())
+            .bind(row.object_key.clone())
+            .bind(now);
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("recording_id")?,
+                r.try_get("track_no")?,
+                r.try_get("seq")?,
+            ))
+        })
+        .collect()
+}
+
+async fn existing(
+    tx: &mut Transaction<'static, Any>,
+    row: &SegmentRow,
+) -> Result<SegmentOutcome, sqlx::Error> {
+    let existing = sqlx::query(
+        "SELECT sha256, object_key FROM segments \
+         WHERE recording_id = $1 AND track_no = $2 AND seq = $3",
+    )
+    .bind(row.recording.to_string())
+    .bind(i64::from(row.track))
+    .bind(i64::from(row.seq))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(SegmentOutcome::Existing {
+        sha256: existing.try_get("sha256")?,
+        object_key: existing.try_get("object_key")?,
+    })
 }
 
 /// Catalog integers are BIGINT; values past i64 are clamped (never reached by real media).
