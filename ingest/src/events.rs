@@ -135,10 +135,10 @@ impl Hub {
             live: broadcast::channel(64).0,
         });
         prune(&mut queue.buffer, now);
-        if queue.buffer.len() >= MAX_BUFFERED {
-            if let Some(dropped) = queue.buffer.pop_front() {
-                tracing::warn!(%agent, id = %dropped.id, "call event buffer full: oldest event dropped");
-            }
+        if queue.buffer.len() >= MAX_BUFFERED
+            && let Some(dropped) = queue.buffer.pop_front()
+        {
+            tracing::warn!(%agent, id = %dropped.id, "call event buffer full: oldest event dropped");
         }
         queue.buffer.push_back(relayed.clone());
         let delivered = queue.live.send(relayed.clone()).unwrap_or(0);

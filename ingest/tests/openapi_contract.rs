@@ -87,13 +87,13 @@ fn compare(seed: &Value, ours: &Value, s: &Value, o: &Value, at: &str, problems:
     if st.is_some() && st != ot && !(st.as_deref() == Some("object") && ot.is_none()) {
         problems.push(format!("{at}: type {st:?} in the contract, {ot:?} in ours"));
     }
-    if let Some(f) = s.get("format") {
-        if o.get("format") != Some(f) {
-            problems.push(format!(
-                "{at}: format {f} in the contract, {:?} in ours",
-                o.get("format")
-            ));
-        }
+    if let Some(f) = s.get("format")
+        && o.get("format") != Some(f)
+    {
+        problems.push(format!(
+            "{at}: format {f} in the contract, {:?} in ours",
+            o.get("format")
+        ));
     }
     if let Some(e) = s.get("enum").and_then(Value::as_array) {
         let want: BTreeSet<String> = e.iter().map(|v| v.to_string()).collect();

@@ -11,14 +11,11 @@ use std::time::{Duration, Instant};
 
 use agentrec_core::wire::{DURATION_MS_HEADER, SHA256_HEADER, START_MS_HEADER};
 use agentrec_ingest::Settings;
-use common::{Infra, Kind, fixtures, next_event, recording_body, sha256, sse};
+use common::{Infra, Kind, Scenario, fixtures, next_event, recording_body, sha256, sse};
 use futures::FutureExt;
-use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
-
-type Scenario = fn(Arc<Infra>) -> BoxFuture<'static, ()>;
 
 fn scenarios() -> Vec<(&'static str, Scenario)> {
     vec![

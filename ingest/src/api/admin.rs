@@ -94,10 +94,10 @@ pub async fn create_user(
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::Unprocessable("name: 1 to 200 bytes".to_owned()));
     }
-    if let Some(t) = body.team_id {
-        if !state.db.team_exists(t).await? {
-            return Err(ApiError::Unprocessable("team_id: no such team".to_owned()));
-        }
+    if let Some(t) = body.team_id
+        && !state.db.team_exists(t).await?
+    {
+        return Err(ApiError::Unprocessable("team_id: no such team".to_owned()));
     }
     if state.db.user_by_email(&body.email).await?.is_some() {
         return Err(ApiError::Conflict(
@@ -141,10 +141,10 @@ pub async fn set_user_team(
     ApiJson(body): ApiJson<UserTeam>,
 ) -> ApiResult<StatusCode> {
     admin(&p)?;
-    if let Some(t) = body.team_id {
-        if !state.db.team_exists(t).await? {
-            return Err(ApiError::Unprocessable("team_id: no such team".to_owned()));
-        }
+    if let Some(t) = body.team_id
+        && !state.db.team_exists(t).await?
+    {
+        return Err(ApiError::Unprocessable("team_id: no such team".to_owned()));
     }
     if !state.db.set_user_team(id, body.team_id).await? {
         return Err(ApiError::NotFound("user not found".to_owned()));

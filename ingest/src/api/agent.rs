@@ -158,12 +158,12 @@ pub async fn heartbeat(
     if body.monitors.len() > 16 {
         return Err(ApiError::Unprocessable("monitors: more than 16".to_owned()));
     }
-    if let Some(e) = &body.last_error {
-        if e.len() > 4096 {
-            return Err(ApiError::Unprocessable(
-                "last_error: longer than 4096 bytes".to_owned(),
-            ));
-        }
+    if let Some(e) = &body.last_error
+        && e.len() > 4096
+    {
+        return Err(ApiError::Unprocessable(
+            "last_error: longer than 4096 bytes".to_owned(),
+        ));
     }
     let json = crate::db::Db::heartbeat_json(&body);
     state
@@ -317,12 +317,12 @@ fn check_create(body: &CreateRecording) -> ApiResult<()> {
             check_text(name, v, 500)?;
         }
     }
-    if let Some(email) = &body.customer_email {
-        if !email.contains('@') {
-            return Err(ApiError::Unprocessable(
-                "customer_email: not an e-mail address".to_owned(),
-            ));
-        }
+    if let Some(email) = &body.customer_email
+        && !email.contains('@')
+    {
+        return Err(ApiError::Unprocessable(
+            "customer_email: not an e-mail address".to_owned(),
+        ));
     }
     if body.started_at_ms <= 0 {
         return Err(ApiError::Unprocessable(

@@ -233,10 +233,10 @@ async fn store_segment(
             Ok((StatusCode::OK, ApiJson(stored(true))))
         }
         SegmentOutcome::Existing { object_key, .. } => {
-            if object_key != key.as_ref() {
-                if let Err(e) = state.store.delete(&key).await {
-                    tracing::warn!(%key, error = %e, "could not delete the object of a lost race");
-                }
+            if object_key != key.as_ref()
+                && let Err(e) = state.store.delete(&key).await
+            {
+                tracing::warn!(%key, error = %e, "could not delete the object of a lost race");
             }
             Err(conflict())
         }

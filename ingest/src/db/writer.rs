@@ -186,17 +186,17 @@ async fn run(db: Db, store: crate::store::MediaStore, rx: Arc<Mutex<mpsc::Receiv
             }
         }
         let started = std::time::Instant::now();
-        if batch.iter().any(|op| matches!(op, Op::Segment(..))) {
-            if let Err(e) = store.sync().await {
-                let error = WriteError {
-                    unavailable: true,
-                    message: format!("media store sync: {e}"),
-                };
-                for op in batch {
-                    answer(op, Err(error.clone()));
-                }
-                continue;
+        if batch.iter().any(|op| matches!(op, Op::Segment(..)))
+            && let Err(e) = store.sync().await
+        {
+            let error = WriteError {
+                unavailable: true,
+                message: format!("media store sync: {e}"),
+            };
+            for op in batch {
+                answer(op, Err(error.clone()));
             }
+            continue;
         }
         let synced = started.elapsed();
         let result = commit(&db, &batch).await;

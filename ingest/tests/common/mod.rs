@@ -1,7 +1,7 @@
 //! Shared set-up of the ingest integration tests: real catalogs (SQLite file or a throwaway
 //! PostgreSQL cluster), real media stores (local directory or `s3s-fs`), the real server on a
 //! loopback port, and AV1/Opus fMP4 fixtures made by Debian's ffmpeg.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::unwrap_used, clippy::too_many_arguments, dead_code)]
 
 pub mod fixtures;
 
@@ -508,14 +508,11 @@ pub async fn next_event(
         .expect("stream closed")
 }
 
+/// One scenario of a suite.
+pub type Scenario = fn(Arc<Infra>) -> futures::future::BoxFuture<'static, ()>;
+
 /// Runs named scenarios one after another, reporting every failure at the end.
-pub async fn run_all(
-    infra: Arc<Infra>,
-    scenarios: Vec<(
-        &'static str,
-        fn(Arc<Infra>) -> futures::future::BoxFuture<'static, ()>,
-    )>,
-) {
+pub async fn run_all(infra: Arc<Infra>, scenarios: Vec<(&'static str, Scenario)>) {
     let mut failed = Vec::new();
     for (name, scenario) in scenarios {
         let started = std::time::Instant::now();
