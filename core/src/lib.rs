@@ -6,6 +6,7 @@
 //! - [`call`]: the call lifecycle events a contact-center platform reports.
 //! - [`media`]: how a recording's tracks and segments are described, for capture, upload
 //!   and serving.
+//! - [`wire`]: the agent ↔ ingest server protocol types.
 //! - [`recorder`]: the state machine that decides, for every moment of a call, whether the
 //!   agent's screens and audio are recorded. Time is an input; it does no I/O.
 //!
@@ -19,6 +20,7 @@ pub mod mode;
 pub mod policy;
 pub mod recorder;
 mod sampling;
+pub mod wire;
 
 pub use call::{CallEvent, CallKind, Direction, ParticipantEvent, ParticipantRole};
 pub use ids::{CallId, MonitorId, ParticipantId, RecordingId};

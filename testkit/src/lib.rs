@@ -5,6 +5,8 @@
 //! the point is to test against the real X server, audio server, database and object store.
 //! Used only as a dev-dependency.
 
+pub mod postgres;
 pub mod process;
+pub mod s3;
 
 pub use process::{Child, TestkitError, free_port, wait_until};

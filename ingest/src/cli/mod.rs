@@ -1,0 +1,5 @@
+//! The subcommands of `agentrec-ingest`.
+
+pub mod bootstrap;
+pub mod serve;
+pub mod simulate;
