@@ -160,17 +160,42 @@ pub fn wait_until(
 mod tests {
     use super::*;
 
+    /// Live (not zombie) processes whose process group is `pgid`.
+    fn live_members(pgid: u32) -> Vec<String> {
+        let mut live = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // stat is "pid (comm) state ppid pgrp …"; comm may hold spaces, so split after ')'.
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            if fields.get(2) == Some(&pgid.to_string().as_str()) && fields.first() != Some(&"Z") {
+                live.push(stat);
+            }
+        }
+        live
+    }
+
     #[test]
     fn dropping_a_child_kills_its_process_group() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "sleep 60 & sleep 60"]);
         let child = Child::spawn("sleepers", cmd).unwrap();
         let pgid = child.id();
+        wait_until("both sleepers", Duration::from_secs(5), None, || {
+            live_members(pgid).len() >= 2
+        })
+        .unwrap();
         drop(child);
-        // No process of the group is left (kill with signal 0 only checks existence).
-        #[allow(unsafe_code)]
-        let rc = unsafe { libc::kill(-(pgid as libc::pid_t), 0) };
-        assert_eq!(rc, -1, "process group {pgid} survived");
+        // The orphaned background sleep is reaped by PID 1 whenever it gets to it: until then
+        // it is a zombie, which is dead. Only live members would mean the kill missed them.
+        wait_until("no live member", Duration::from_secs(5), None, || {
+            live_members(pgid).is_empty()
+        })
+        .unwrap_or_else(|e| panic!("{e}: {:?}", live_members(pgid)));
     }
 
     #[test]
