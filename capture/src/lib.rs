@@ -6,3 +6,6 @@
 pub mod error;
 pub mod mux;
 pub mod spool;
+pub mod audio;
+pub mod encode;
+pub mod source;

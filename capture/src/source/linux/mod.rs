@@ -1,0 +1,30 @@
+//! Linux backends: screens from X11 ([`x11`]), audio from PulseAudio/PipeWire through cpal's
+//! pure-Rust PulseAudio host.
+
+pub mod x11;
+
+pub use x11::X11Screen;
+
+use crate::audio::cpal_input::{CpalInput, DeviceChoice};
+use crate::error::SourceError;
+use crate::source::AudioSide;
+
+/// The audio source for one side. Microphone: the named or default PulseAudio source.
+/// System: the named source, or the monitor of the default sink (what the agent hears).
+pub fn audio_source(side: AudioSide, device: Option<String>) -> Result<CpalInput, SourceError> {
+    if std::env::var_os("PULSE_SERVER").is_none()
+        && std::env::var_os("PULSE_RUNTIME_PATH").is_none()
+        && std::env::var_os("XDG_RUNTIME_DIR").is_none()
+    {
+        // cpal would silently fall back to ALSA, whose pulse plugin loses samples.
+        return Err(SourceError::Unsupported(
+            "no PulseAudio server: set XDG_RUNTIME_DIR or PULSE_SERVER".into(),
+        ));
+    }
+    let choice = match (side, device) {
+        (_, Some(name)) => DeviceChoice::Named(name),
+        (AudioSide::Microphone, None) => DeviceChoice::DefaultInput,
+        (AudioSide::System, None) => DeviceChoice::MonitorOfDefaultOutput,
+    };
+    Ok(CpalInput::new(side, cpal::HostId::PulseAudio, choice))
+}
