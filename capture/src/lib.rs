@@ -3,9 +3,9 @@
 //! crash-safe spool.
 #![deny(missing_docs)]
 
-pub mod error;
-pub mod mux;
-pub mod spool;
 pub mod audio;
 pub mod encode;
+pub mod error;
+pub mod mux;
 pub mod source;
+pub mod spool;

@@ -48,7 +48,9 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn map_err(device: &str, e: &cpal::Error) -> SourceError {
     match e.kind() {
-        cpal::ErrorKind::PermissionDenied => SourceError::PermissionDenied(format!("{device}: {e}")),
+        cpal::ErrorKind::PermissionDenied => {
+            SourceError::PermissionDenied(format!("{device}: {e}"))
+        }
         cpal::ErrorKind::DeviceNotAvailable | cpal::ErrorKind::DeviceChanged => {
             SourceError::DeviceGone(device.to_owned())
         }

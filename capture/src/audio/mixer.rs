@@ -51,7 +51,8 @@ impl Side {
         let expected = self.end();
         if pts > expected + JITTER_SAMPLES {
             // A gap (lost chunks): fill it with silence.
-            self.buf.extend(std::iter::repeat_n(0.0, (pts - expected) as usize));
+            self.buf
+                .extend(std::iter::repeat_n(0.0, (pts - expected) as usize));
             self.buf.extend(samples);
         } else if pts + JITTER_SAMPLES < expected {
             // Running ahead of the clock: drop what overlaps.
@@ -205,7 +206,11 @@ mod tests {
         assert!(m.pop_ready(960).is_empty(), "waits for the late side first");
         let blocks = m.pop_ready(960 * 3 + MAX_WAIT_SAMPLES);
         assert_eq!(blocks.len(), 3);
-        assert!(blocks.iter().all(|b| b.samples.chunks(2).all(|p| p == [0.5, 0.0])));
+        assert!(
+            blocks
+                .iter()
+                .all(|b| b.samples.chunks(2).all(|p| p == [0.5, 0.0]))
+        );
     }
 
     #[test]

@@ -86,7 +86,9 @@ impl Av1Encoder {
             speed_settings: speed,
             ..EncoderConfig::default()
         };
-        let config = Config::new().with_encoder_config(enc).with_threads(s.threads);
+        let config = Config::new()
+            .with_encoder_config(enc)
+            .with_threads(s.threads);
         let ctx: Context<u8> = config
             .new_context()
             .map_err(|e| EncodeError::Config(e.to_string()))?;
@@ -184,7 +186,11 @@ impl VideoEncoder for Av1Encoder {
 
     fn codec_string(&self) -> String {
         // Main profile, 8-bit; level 4.0 up to 2048x1152, else 5.0.
-        let level = if self.width * self.height <= 2048 * 1152 { 8 } else { 12 };
+        let level = if self.width * self.height <= 2048 * 1152 {
+            8
+        } else {
+            12
+        };
         format!("av01.0.{level:02}M.08")
     }
 }
@@ -212,7 +218,10 @@ mod tests {
             }
             packets.extend(enc.finish_segment().unwrap());
             let pts: Vec<u64> = packets.iter().map(|p| p.pts).collect();
-            assert_eq!(pts, (0..4).map(|i| segment * 100 + i * 10).collect::<Vec<_>>());
+            assert_eq!(
+                pts,
+                (0..4).map(|i| segment * 100 + i * 10).collect::<Vec<_>>()
+            );
             assert!(packets[0].keyframe);
             assert!(packets[1..].iter().all(|p| !p.keyframe));
         }

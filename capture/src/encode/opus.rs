@@ -85,6 +85,9 @@ mod tests {
         // One second at 32 kb/s ≈ 4000 bytes.
         assert!((1_000..8_000).contains(&bytes), "{bytes} bytes for 1 s");
         assert!(enc.encode(&[0.0; 10]).is_err());
-        assert!(matches!(enc.codec_config(), CodecConfig::Opus { channels: 2, .. }));
+        assert!(matches!(
+            enc.codec_config(),
+            CodecConfig::Opus { channels: 2, .. }
+        ));
     }
 }

@@ -62,7 +62,12 @@ impl Yuv420Frame {
         for cy in 0..h / 2 {
             for cx in 0..w / 2 {
                 let (x, y) = (cx * 2, cy * 2);
-                let p = [pixel(x, y), pixel(x + 1, y), pixel(x, y + 1), pixel(x + 1, y + 1)];
+                let p = [
+                    pixel(x, y),
+                    pixel(x + 1, y),
+                    pixel(x, y + 1),
+                    pixel(x + 1, y + 1),
+                ];
                 self.y[y * w + x] = luma(p[0].0, p[0].1, p[0].2);
                 self.y[y * w + x + 1] = luma(p[1].0, p[1].1, p[1].2);
                 self.y[(y + 1) * w + x] = luma(p[2].0, p[2].1, p[2].2);
@@ -111,6 +116,9 @@ mod tests {
         assert_eq!(fit_size(1366, 767, None), (1366, 766));
         let mut y = Yuv420Frame::default();
         y.convert_from(&solid(64, 32, [0, 0, 0]), 32, 16);
-        assert_eq!((y.width, y.height, y.y.len(), y.u.len()), (32, 16, 512, 128));
+        assert_eq!(
+            (y.width, y.height, y.y.len(), y.u.len()),
+            (32, 16, 512, 128)
+        );
     }
 }

@@ -151,7 +151,10 @@ impl Backends {
     }
 
     /// The audio source for one side on this OS.
-    pub fn audio(side: AudioSide, device: Option<String>) -> Result<Box<dyn AudioSource>, SourceError> {
+    pub fn audio(
+        side: AudioSide,
+        device: Option<String>,
+    ) -> Result<Box<dyn AudioSource>, SourceError> {
         #[cfg(target_os = "linux")]
         return Ok(Box::new(linux::audio_source(side, device)?));
         #[cfg(target_os = "windows")]

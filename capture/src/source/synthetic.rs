@@ -9,8 +9,8 @@
 //! - [`Workload::Pattern`]: one distinct solid colour per monitor and a counter square that
 //!   changes once a second.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,9 @@ use agentrec_core::MonitorId;
 use agentrec_core::media::DesktopRect;
 
 use crate::error::SourceError;
-use crate::source::{AUDIO_RATE, AudioChunk, AudioSide, AudioSource, BgrxFrame, Damage, MonitorInfo, ScreenSource};
+use crate::source::{
+    AUDIO_RATE, AudioChunk, AudioSide, AudioSource, BgrxFrame, Damage, MonitorInfo, ScreenSource,
+};
 
 /// What the synthetic monitors show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,11 @@ impl SyntheticScreen {
     /// What monitor `index` shows at `t_ms`, as a key (equal keys = identical content) and
     /// the area that changes when the key changes.
     pub fn state(&self, index: usize, t_ms: u64) -> (u64, u64) {
-        let full = u64::from(self.monitors.first().map_or(0, |m| m.rect.width * m.rect.height));
+        let full = u64::from(
+            self.monitors
+                .first()
+                .map_or(0, |m| m.rect.width * m.rect.height),
+        );
         match (self.workload, index) {
             (Workload::Busy, _) => (t_ms / 100, full),
             (Workload::Pattern, _) => (t_ms / 1000, 64 * 64),
@@ -133,7 +139,13 @@ impl SyntheticScreen {
                 for row in 0..h / 16 {
                     let line = first_line + u64::from(row);
                     let len = 40 + mix(line ^ (index as u64) << 40) % 180;
-                    canvas.text(8, row * 16, line ^ ((index as u64) << 48), len.min(u64::from(w / 8 - 2)), [200, 220, 200]);
+                    canvas.text(
+                        8,
+                        row * 16,
+                        line ^ ((index as u64) << 48),
+                        len.min(u64::from(w / 8 - 2)),
+                        [200, 220, 200],
+                    );
                 }
             }
             Workload::Typical => self.render_typical(index, t_ms, &mut canvas, w, h),
@@ -147,11 +159,23 @@ impl SyntheticScreen {
                 let typed = (t_ms % 20_000) / 150;
                 c.fill(0, 0, w, h, [240, 240, 240]);
                 let hdr = mix(page);
-                c.fill(0, 0, w, 56, [(hdr & 0x7f) as u8 + 60, (hdr >> 8 & 0x7f) as u8 + 60, 40]);
+                c.fill(
+                    0,
+                    0,
+                    w,
+                    56,
+                    [(hdr & 0x7f) as u8 + 60, (hdr >> 8 & 0x7f) as u8 + 60, 40],
+                );
                 c.text(24, 20, page * 7 + 1, 30, [255, 255, 255]);
                 c.fill(0, 56, 260, h - 56, [225, 228, 232]);
                 for item in 0..12 {
-                    c.text(20, 90 + item * 32, page ^ (item as u64 + 100), 18, [60, 60, 60]);
+                    c.text(
+                        20,
+                        90 + item * 32,
+                        page ^ (item as u64 + 100),
+                        18,
+                        [60, 60, 60],
+                    );
                 }
                 // A form of 2 × 8 fields; fields fill in order, 12 characters each.
                 for field in 0..16u64 {
@@ -168,7 +192,13 @@ impl SyntheticScreen {
                 c.fill(0, 0, w, h, [120, 90, 40]);
                 c.fill(200, 150, 900, 600, [250, 250, 250]);
                 for row in 0..30 {
-                    c.text(220, 170 + row * 18, 9_000 + u64::from(row), 90, [40, 40, 40]);
+                    c.text(
+                        220,
+                        170 + row * 18,
+                        9_000 + u64::from(row),
+                        90,
+                        [40, 40, 40],
+                    );
                 }
                 c.fill(w - 120, h - 40, 120, 40, [20, 20, 20]);
                 c.text(w - 110, h - 28, 77_000 + t_ms / 1000, 8, [255, 255, 255]);
@@ -178,7 +208,13 @@ impl SyntheticScreen {
                 c.fill(300, 100, 1300, 850, [245, 245, 245]);
                 let lines = (t_ms / 30_000 + 5).min(45);
                 for row in 0..lines {
-                    c.text(320, 120 + row as u32 * 18, 5_000 + row, 60 + mix(row) % 80, [30, 30, 30]);
+                    c.text(
+                        320,
+                        120 + row as u32 * 18,
+                        5_000 + row,
+                        60 + mix(row) % 80,
+                        [30, 30, 30],
+                    );
                 }
             }
             _ => {
@@ -243,7 +279,11 @@ impl ScreenSource for SyntheticScreen {
                 let m = &self.monitors[i];
                 out.push(Damage {
                     monitor: m.id.clone(),
-                    pixels: if first { u64::from(m.rect.width * m.rect.height) } else { area },
+                    pixels: if first {
+                        u64::from(m.rect.width * m.rect.height)
+                    } else {
+                        area
+                    },
                 });
             }
         }
@@ -302,7 +342,11 @@ impl AudioSource for SyntheticAudio {
                         })
                         .collect();
                     let at = start + Duration::from_micros(n * 1_000_000 / u64::from(AUDIO_RATE));
-                    let _ = out.try_send(AudioChunk { side, captured_at: at, samples });
+                    let _ = out.try_send(AudioChunk {
+                        side,
+                        captured_at: at,
+                        samples,
+                    });
                     n += 960;
                     let next = start + Duration::from_micros(n * 1_000_000 / u64::from(AUDIO_RATE));
                     std::thread::sleep(next.saturating_duration_since(Instant::now()));
@@ -340,14 +384,23 @@ mod tests {
         let d = s.poll_damage().unwrap();
         assert_eq!(d.len(), 1, "only the CRM monitor typed a character: {d:?}");
         s.set_time_ms(1_050);
-        let d: Vec<_> = s.poll_damage().unwrap().into_iter().map(|d| d.monitor.0).collect();
+        let d: Vec<_> = s
+            .poll_damage()
+            .unwrap()
+            .into_iter()
+            .map(|d| d.monitor.0)
+            .collect();
         assert_eq!(d, ["SYN0", "SYN1"]);
     }
 
     #[test]
     fn rendering_is_deterministic_and_distinct_per_monitor() {
         let s = SyntheticScreen::new(Workload::Pattern, 2, 64, 48);
-        let (mut a, mut b, mut c) = (BgrxFrame::default(), BgrxFrame::default(), BgrxFrame::default());
+        let (mut a, mut b, mut c) = (
+            BgrxFrame::default(),
+            BgrxFrame::default(),
+            BgrxFrame::default(),
+        );
         s.render(0, 500, &mut a);
         s.render(0, 500, &mut b);
         s.render(1, 500, &mut c);

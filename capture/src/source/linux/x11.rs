@@ -77,7 +77,12 @@ impl X11Screen {
                 screen.root_depth
             )));
         }
-        for ext in [shm::X11_EXTENSION_NAME, damage::X11_EXTENSION_NAME, "XFIXES", "RANDR"] {
+        for ext in [
+            shm::X11_EXTENSION_NAME,
+            damage::X11_EXTENSION_NAME,
+            "XFIXES",
+            "RANDR",
+        ] {
             if conn
                 .extension_information(ext)
                 .map_err(|e| backend("extension query", e))?
@@ -225,7 +230,10 @@ impl ScreenSource for X11Screen {
             }
         }
         loop {
-            let event = self.conn.poll_for_event().map_err(|e| backend("event", e))?;
+            let event = self
+                .conn
+                .poll_for_event()
+                .map_err(|e| backend("event", e))?;
             let Some(event) = event else { break };
             if let Event::DamageNotify(ev) = event {
                 let a = ev.area;
@@ -287,7 +295,10 @@ impl ScreenSource for X11Screen {
                 }
             })?;
         if reply.depth != 24 && reply.depth != 32 {
-            return Err(SourceError::Unsupported(format!("image depth {}", reply.depth)));
+            return Err(SourceError::Unsupported(format!(
+                "image depth {}",
+                reply.depth
+            )));
         }
         frame.reshape(r.width, r.height);
         // SAFETY: the server finished writing (we have its reply); `len` bytes are mapped.
