@@ -6,6 +6,9 @@
 pub mod audio;
 pub mod encode;
 pub mod error;
+pub mod export;
 pub mod mux;
+pub mod poster;
+pub mod session;
 pub mod source;
 pub mod spool;

@@ -168,3 +168,10 @@ impl Backends {
         }
     }
 }
+
+/// Lowers the calling thread's scheduling priority (encoder threads), so that the softphone
+/// and CRM next to the recorder keep the CPU when they need it.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    linux::lower_thread_priority();
+}

@@ -249,7 +249,7 @@ impl Canvas<'_> {
     fn text(&mut self, x: u32, y: u32, seed: u64, len: u64, bgr: [u8; 3]) {
         for i in 0..len {
             let bits = mix(seed.wrapping_mul(31).wrapping_add(i));
-            if bits % 7 == 0 {
+            if bits.is_multiple_of(7) {
                 continue; // a space
             }
             for dy in 0..10u32 {

@@ -160,6 +160,45 @@ impl Spool {
         Ok(())
     }
 
+    /// Opens a track for `info` (its `track` number is ignored) with this init segment.
+    /// A track of the same recording that is not ended, describes the same media and has the
+    /// same init segment is continued (a later capture run after a stop); otherwise a new
+    /// track is numbered. Returns the track, the next segment number, and the init's path.
+    pub fn open_track(
+        &self,
+        recording: RecordingId,
+        mut info: TrackInfo,
+        init: &[u8],
+    ) -> Result<(TrackInfo, u32), SpoolError> {
+        let init_sha = sha256_hex(init);
+        let existing = {
+            let state = self.state();
+            let m = self.loaded(&state, recording)?;
+            let found = m.tracks.iter().find(|t| {
+                !t.ended
+                    && t.info.media == info.media
+                    && t.info.codec == info.codec
+                    && t.init.as_ref().is_some_and(|i| i.sha256 == init_sha)
+            });
+            match found {
+                Some(t) => Some((
+                    t.info.clone(),
+                    t.segments.last().map_or(1, |s| s.info.seq + 1),
+                )),
+                None => {
+                    info.track = m.next_track_no();
+                    None
+                }
+            }
+        };
+        if let Some(found) = existing {
+            return Ok(found);
+        }
+        self.add_track(recording, info.clone())?;
+        self.write_init(recording, info.track, init)?;
+        Ok((info, 1))
+    }
+
     /// Stores a track's init segment.
     pub fn write_init(
         &self,

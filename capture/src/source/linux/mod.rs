@@ -28,3 +28,13 @@ pub fn audio_source(side: AudioSide, device: Option<String>) -> Result<CpalInput
     };
     Ok(CpalInput::new(side, cpal::HostId::PulseAudio, choice))
 }
+
+/// Nice 10 for the calling thread (Linux priorities are per thread).
+pub fn lower_thread_priority() {
+    // SAFETY: setpriority on our own thread id; no memory is involved.
+    #[allow(unsafe_code)]
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}

@@ -1,0 +1,302 @@
+//! One monitor's track on its own thread: BGRX frames → I420 → rav1e → fMP4 segments cut on
+//! the timeline grid → spool. A monitor that stays unchanged across a cut gets its last
+//! frame re-encoded as the new segment's keyframe, so every segment decodes on its own.
+
+use agentrec_core::RecordingId;
+use agentrec_core::media::{SegmentInfo, TrackInfo, TrackMedia};
+
+use super::{CaptureEvent, Control, Timeline, TrackEndReason};
+use crate::encode::av1::{Av1Encoder, Av1Settings};
+use crate::encode::{VideoEncoder, Yuv420Frame};
+use crate::error::{CaptureError, EncodeError};
+use crate::mux::InitParams;
+use crate::mux::boxes::init_segment;
+use crate::mux::fragment::{Fragment, FragmentSample};
+use crate::mux::segmenter::{ms_to_units, next_cut_ms};
+use crate::poster::{POSTER_WIDTH, poster_jpeg};
+use crate::source::{BgrxFrame, MonitorInfo};
+use crate::spool::Spool;
+
+/// Video timestamps: 90 kHz.
+pub const VIDEO_TIMESCALE: u32 = 90_000;
+
+/// Messages to a video track thread.
+#[derive(Debug)]
+pub(crate) enum TrackMsg {
+    /// A captured frame and its timeline time.
+    Frame(BgrxFrame, u64),
+    /// Close the segment at this time; wait for `Resume`.
+    Pause(u64),
+    /// Frames come again.
+    Resume,
+    /// Close the segment at this time and exit; `permanent` marks the track ended.
+    End(u64, TrackEndReason),
+}
+
+pub(crate) struct VideoTrack {
+    pub recording: RecordingId,
+    pub info: TrackInfo,
+    pub spool: Spool,
+    pub timeline: Timeline,
+    pub segment_ms: u64,
+    pub events: flume::Sender<CaptureEvent>,
+    pub control: flume::Sender<Control>,
+    pub recycle: flume::Sender<BgrxFrame>,
+    encoder: Box<dyn VideoEncoder>,
+    next_seq: u32,
+    yuv: Yuv420Frame,
+    have_frame: bool,
+    segment: Option<OpenSegment>,
+    poster_done: bool,
+    paused: bool,
+}
+
+struct OpenSegment {
+    start_ms: u64,
+    cut_ms: u64,
+    fragment: Fragment,
+}
+
+/// What `open` needs.
+pub(crate) struct VideoTrackSetup {
+    pub recording: RecordingId,
+    pub monitor: MonitorInfo,
+    pub out_size: (u32, u32),
+    pub fps_cap: u32,
+    pub av1: Av1Settings,
+    pub start_ms: u64,
+    pub spool: Spool,
+    pub timeline: Timeline,
+    pub segment_ms: u64,
+    pub events: flume::Sender<CaptureEvent>,
+    pub control: flume::Sender<Control>,
+    pub recycle: flume::Sender<BgrxFrame>,
+}
+
+impl VideoTrack {
+    /// Creates the encoder and opens (or continues) the track in the spool.
+    pub fn open(s: VideoTrackSetup) -> Result<VideoTrack, CaptureError> {
+        let (w, h) = s.out_size;
+        let encoder = Av1Encoder::new(w, h, s.fps_cap, s.av1)?;
+        let init = init_segment(&InitParams {
+            track_id: 1,
+            timescale: VIDEO_TIMESCALE,
+            codec: encoder.codec_config(),
+        });
+        let wanted = TrackInfo {
+            track: 0,
+            codec: encoder.codec_string(),
+            timescale: VIDEO_TIMESCALE,
+            start_ms: s.start_ms,
+            media: TrackMedia::Video {
+                monitor: s.monitor.id.clone(),
+                width: w,
+                height: h,
+                desktop: s.monitor.rect,
+                primary: s.monitor.primary,
+            },
+        };
+        let (info, next_seq) = s.spool.open_track(s.recording, wanted, &init)?;
+        let poster_done = s
+            .spool
+            .manifest(s.recording)
+            .and_then(|m| m.track(info.track).map(|t| t.poster.is_some()))
+            .unwrap_or(false);
+        Ok(VideoTrack {
+            recording: s.recording,
+            info,
+            spool: s.spool,
+            timeline: s.timeline,
+            segment_ms: s.segment_ms,
+            events: s.events,
+            control: s.control,
+            recycle: s.recycle,
+            encoder: Box::new(encoder),
+            next_seq,
+            yuv: Yuv420Frame::default(),
+            have_frame: false,
+            segment: None,
+            poster_done,
+            paused: false,
+        })
+    }
+
+    fn out_size(&self) -> (u32, u32) {
+        match self.info.media {
+            TrackMedia::Video { width, height, .. } => (width, height),
+            TrackMedia::Audio { .. } => (0, 0),
+        }
+    }
+
+    /// Runs until `End` (or the session goes away).
+    pub fn run(mut self, rx: flume::Receiver<TrackMsg>) {
+        crate::source::lower_thread_priority();
+        let _ = self.events.try_send(CaptureEvent::TrackStarted {
+            track: self.info.clone(),
+        });
+        let end_reason = loop {
+            let msg = match &self.segment {
+                Some(seg) => {
+                    let deadline = self.timeline.instant_of(seg.cut_ms);
+                    match rx.recv_deadline(deadline) {
+                        Ok(m) => Some(m),
+                        Err(flume::RecvTimeoutError::Timeout) => None,
+                        Err(flume::RecvTimeoutError::Disconnected) => {
+                            break TrackEndReason::SessionStopped;
+                        }
+                    }
+                }
+                None => match rx.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => break TrackEndReason::SessionStopped,
+                },
+            };
+            let result = match msg {
+                None => self.cut_static(),
+                Some(TrackMsg::Frame(frame, at_ms)) => self.on_frame(frame, at_ms),
+                Some(TrackMsg::Pause(at_ms)) => {
+                    self.paused = true;
+                    self.close_segment(at_ms)
+                }
+                Some(TrackMsg::Resume) => {
+                    self.paused = false;
+                    Ok(())
+                }
+                Some(TrackMsg::End(at_ms, reason)) => match self.close_segment(at_ms) {
+                    Err(e) if !self.out_of_space(&e) => {
+                        break TrackEndReason::Failed(e.to_string());
+                    }
+                    _ => break reason,
+                },
+            };
+            if let Err(e) = result {
+                if !self.out_of_space(&e) {
+                    break TrackEndReason::Failed(e.to_string());
+                }
+                // Out of space: the session stops everything; wait for its End.
+                self.segment = None;
+            }
+        };
+        if matches!(end_reason, TrackEndReason::MonitorRemoved) {
+            let _ = self.spool.end_track(self.recording, self.info.track);
+        }
+        let _ = self.events.try_send(CaptureEvent::TrackEnded {
+            track: self.info.track,
+            reason: end_reason,
+        });
+    }
+
+    /// Whether `e` is a full disk or quota; if so, tells the session to stop everything.
+    fn out_of_space(&self, e: &CaptureError) -> bool {
+        match e {
+            CaptureError::Spool(s) if s.is_out_of_space() => {
+                let _ = self.control.try_send(Control::OutOfSpace(s.to_string()));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn on_frame(&mut self, frame: BgrxFrame, at_ms: u64) -> Result<(), CaptureError> {
+        if self.paused {
+            let _ = self.recycle.try_send(frame);
+            return Ok(());
+        }
+        // Cross every grid line passed since the last frame before taking this one.
+        while let Some(seg) = &self.segment
+            && at_ms >= seg.cut_ms
+        {
+            self.cut_static()?;
+        }
+        if !self.poster_done {
+            self.poster_done = true;
+            if let Ok(jpeg) = poster_jpeg(&frame, POSTER_WIDTH) {
+                let path = self
+                    .spool
+                    .write_poster(self.recording, self.info.track, &jpeg)?;
+                let _ = self.events.try_send(CaptureEvent::PosterWritten {
+                    track: self.info.track,
+                    path,
+                });
+            }
+        }
+        let (w, h) = self.out_size();
+        self.yuv.convert_from(&frame, w, h);
+        self.have_frame = true;
+        let _ = self.recycle.try_send(frame);
+        self.encode_current(at_ms)
+    }
+
+    /// The grid line was reached: close the segment there and start the next one with the
+    /// last frame as its keyframe.
+    fn cut_static(&mut self) -> Result<(), CaptureError> {
+        let Some(cut) = self.segment.as_ref().map(|s| s.cut_ms) else {
+            return Ok(());
+        };
+        self.close_segment(cut)?;
+        if self.have_frame && !self.paused {
+            self.encode_current(cut)?;
+        }
+        Ok(())
+    }
+
+    fn encode_current(&mut self, at_ms: u64) -> Result<(), CaptureError> {
+        if self.segment.is_none() {
+            self.encoder.begin_segment()?;
+            self.segment = Some(OpenSegment {
+                start_ms: at_ms,
+                cut_ms: next_cut_ms(at_ms, self.segment_ms),
+                fragment: Fragment::new(),
+            });
+        }
+        let packets = self
+            .encoder
+            .encode(&self.yuv, ms_to_units(at_ms, VIDEO_TIMESCALE))?;
+        self.push_packets(packets);
+        Ok(())
+    }
+
+    fn push_packets(&mut self, packets: Vec<crate::encode::EncodedPacket>) {
+        if let Some(seg) = &mut self.segment {
+            for p in packets {
+                seg.fragment.push(FragmentSample {
+                    pts: p.pts,
+                    data: p.data,
+                    sync: p.keyframe,
+                });
+            }
+        }
+    }
+
+    fn close_segment(&mut self, end_ms: u64) -> Result<(), CaptureError> {
+        if self.segment.is_none() {
+            return Ok(());
+        }
+        let packets = self.encoder.finish_segment()?;
+        self.push_packets(packets);
+        let Some(seg) = self.segment.take() else {
+            return Ok(());
+        };
+        let end_units = ms_to_units(end_ms.max(seg.start_ms + 1), VIDEO_TIMESCALE);
+        let Some(done) = seg.fragment.finish(1, self.next_seq, end_units) else {
+            return Err(EncodeError::Failed("segment without frames".into()).into());
+        };
+        let info = SegmentInfo {
+            track: self.info.track,
+            seq: self.next_seq,
+            start_ms: seg.start_ms,
+            duration_ms: end_ms.max(seg.start_ms + 1) - seg.start_ms,
+            bytes: 0,
+            sha256: String::new(),
+        };
+        let (info, path) = self
+            .spool
+            .write_segment(self.recording, info, &done.bytes)?;
+        self.next_seq += 1;
+        let _ = self.events.try_send(CaptureEvent::SegmentWritten {
+            segment: info,
+            path,
+        });
+        Ok(())
+    }
+}
