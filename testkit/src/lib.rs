@@ -6,5 +6,7 @@
 //! Used only as a dev-dependency.
 
 pub mod process;
+pub mod pulse;
+pub mod x11;
 
 pub use process::{Child, TestkitError, free_port, wait_until};
