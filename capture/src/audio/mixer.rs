@@ -1,10 +1,12 @@
 //! Aligns the two sides of the call on the timeline and interleaves them into stereo blocks.
 //!
 //! Positions are in samples at 48 kHz on the recording's timeline. Each side's chunks are
-//! placed where their capture time says; consecutive chunks within [`JITTER_SAMPLES`] of the
-//! expected position are taken as contiguous (timestamps jitter), a larger jump re-anchors
-//! the side (device clock drift, dropped chunks). So a side never drifts more than the
-//! jitter tolerance from the wall clock, which bounds A/V drift.
+//! taken as contiguous (sample counting is exact, per-chunk timestamps jitter), while a
+//! moving average of how far the chunks' capture times are from their counted positions
+//! tracks the wall clock: once it exceeds [`JITTER_SAMPLES`] the side is shifted by it
+//! (silence inserted or samples dropped). A jump beyond [`RESYNC_SAMPLES`] (lost chunks, a
+//! device restart) re-anchors at once. So a side stays within ~20 ms of the wall clock
+//! whatever the device's clock or the audio server's buffering do, which bounds A/V drift.
 
 use std::collections::VecDeque;
 
@@ -12,8 +14,10 @@ use crate::source::AudioSide;
 
 /// Frames per block: 20 ms at 48 kHz, one Opus frame.
 pub const BLOCK_FRAMES: usize = 960;
-/// Two chunk timestamps closer than this to contiguous are treated as contiguous (20 ms).
+/// The averaged clock error tolerated before a side is shifted (20 ms).
 pub const JITTER_SAMPLES: u64 = 960;
+/// A single chunk this far from its counted position re-anchors the side at once (200 ms).
+pub const RESYNC_SAMPLES: u64 = 9_600;
 /// How long a block waits for a late side before that side is filled with silence (150 ms).
 pub const MAX_WAIT_SAMPLES: u64 = 7_200;
 
@@ -33,6 +37,8 @@ struct Side {
     start: u64,
     buf: VecDeque<f32>,
     seen: bool,
+    /// Moving average of (chunk time − counted position), in samples.
+    error_avg: f64,
 }
 
 impl Side {
@@ -41,22 +47,36 @@ impl Side {
     }
 
     fn push(&mut self, pts: u64, samples: &[f32]) {
-        if !self.seen || self.buf.is_empty() && pts.abs_diff(self.end()) > JITTER_SAMPLES {
+        let expected = self.end();
+        let far = pts.abs_diff(expected) > RESYNC_SAMPLES;
+        if !self.seen || (self.buf.is_empty() && far) {
             self.start = pts;
             self.buf.clear();
             self.seen = true;
+            self.error_avg = 0.0;
             self.buf.extend(samples);
             return;
         }
-        let expected = self.end();
-        if pts > expected + JITTER_SAMPLES {
-            // A gap (lost chunks): fill it with silence.
-            self.buf
-                .extend(std::iter::repeat_n(0.0, (pts - expected) as usize));
+        let shift = if far {
+            pts as f64 - expected as f64
+        } else {
+            self.error_avg = self.error_avg * 0.9 + (pts as f64 - expected as f64) * 0.1;
+            if self.error_avg.abs() > JITTER_SAMPLES as f64 {
+                self.error_avg
+            } else {
+                0.0
+            }
+        };
+        if shift != 0.0 {
+            self.error_avg = 0.0;
+        }
+        if shift > 0.0 {
+            // Behind the clock (lost chunks, slow device clock): insert silence.
+            self.buf.extend(std::iter::repeat_n(0.0, shift as usize));
             self.buf.extend(samples);
-        } else if pts + JITTER_SAMPLES < expected {
-            // Running ahead of the clock: drop what overlaps.
-            let skip = ((expected - pts) as usize).min(samples.len());
+        } else if shift < 0.0 {
+            // Ahead of the clock: drop samples.
+            let skip = (-shift as usize).min(samples.len());
             self.buf.extend(&samples[skip..]);
         } else {
             self.buf.extend(samples);
@@ -246,6 +266,32 @@ mod tests {
             if let Some(first) = all.first() {
                 prop_assert!(first.pts.abs_diff(10_000) <= 400);
             }
+        }
+
+        /// A device clock running fast or slow by up to 2 % never puts the audio more than
+        /// ~25 ms off the wall clock, over a minute.
+        #[test]
+        fn clock_skew_is_corrected(skew_ppm in -20_000i64..20_000) {
+            let mut m = StereoMixer::new(false, true);
+            let mut worst = 0u64;
+            let mut sample = 0u64;
+            for i in 0..3_000u64 {
+                // Wall clock position of chunk i; the device delivers 960 of its own samples.
+                let wall = 48_000 + i * 960 * (1_000_000 + skew_ppm) as u64 / 1_000_000;
+                m.push(AudioSide::System, wall, &(0..960).map(|k| (sample + k) as f32).collect::<Vec<_>>());
+                sample += 960;
+                for b in m.pop_ready(wall + 960 + MAX_WAIT_SAMPLES) {
+                    // The block's first sample value is its device sample index; where it
+                    // lands on the timeline vs. where the wall clock put it:
+                    let idx = b.samples[1];
+                    if idx > 0.0 {
+                        let dev = idx as u64;
+                        let true_pos = 48_000 + dev * (1_000_000 + skew_ppm) as u64 / 1_000_000;
+                        worst = worst.max(b.pts.abs_diff(true_pos));
+                    }
+                }
+            }
+            prop_assert!(worst <= 1_200, "{} samples off", worst);
         }
     }
 }

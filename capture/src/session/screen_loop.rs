@@ -110,7 +110,7 @@ impl ScreenLoop {
         for m in wanted {
             self.start_track(m, start_ms);
         }
-        let tick = Duration::from_millis(1000 / u64::from(self.cfg.settings.fps_cap.max(1)));
+        let tick = Duration::from_secs_f64(1.0 / f64::from(self.cfg.settings.fps_cap.max(1)));
         let mut next_tick = Instant::now();
         let mut next_monitor_poll = Instant::now() + MONITOR_POLL;
         loop {

@@ -18,13 +18,24 @@ pub fn recording(n: u8) -> RecordingId {
     RecordingId::from_random_bytes([n; 16])
 }
 
-/// `ffmpeg` decodes the whole file without a single error message. `-fps_mode passthrough`:
-/// the CLI's default CFR conversion would complain about VFR timestamps that are correct.
+/// `ffmpeg` decodes the whole file without a single error message. `-fps_mode passthrough
+/// -enc_time_base -1`: by default the CLI re-times frames to its guessed frame rate (1/1 for
+/// a mostly static screen) and then complains about the correct VFR timestamps colliding.
 pub fn assert_decodes_cleanly(path: &Path) {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-xerror", "-i"])
         .arg(path)
-        .args(["-map", "0", "-fps_mode", "passthrough", "-f", "null", "-"])
+        .args([
+            "-map",
+            "0",
+            "-fps_mode:v",
+            "passthrough",
+            "-enc_time_base:v",
+            "-1",
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -223,4 +234,40 @@ pub fn start_time(path: &Path) -> f64 {
 
 pub fn cli() -> &'static str {
     env!("CARGO_BIN_EXE_agentrec-capture")
+}
+
+/// Writes 48 kHz mono 16-bit PCM samples as a WAV file.
+pub fn write_wav(path: &Path, samples: &[f32]) {
+    let mut b = Vec::with_capacity(44 + samples.len() * 2);
+    let data_len = (samples.len() * 2) as u32;
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&48_000u32.to_le_bytes());
+    b.extend_from_slice(&96_000u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32_000.0) as i16).to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// The spool key as the CLI takes it (a key file).
+pub fn key_file(dir: &Path) -> PathBuf {
+    let p = dir.join("test.key");
+    std::fs::write(&p, key().to_hex()).unwrap();
+    p
+}
+
+/// The audio track's number in the spool's only recording.
+pub fn only_recording(spool: &Spool) -> RecordingId {
+    let all = spool.recordings();
+    assert_eq!(all.len(), 1, "{all:?}");
+    all[0].recording
 }
