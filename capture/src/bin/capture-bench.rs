@@ -1,1 +1,625 @@
-fn main() {}
+//! `capture-bench`: what the capture pipeline costs on two deterministic 4-monitor 1080p
+//! workloads, against ffmpeg's libx264 `-preset ultrafast` on the same frames, in the same
+//! run.
+//!
+//! The screen is the synthetic source on a simulated clock, so every run encodes exactly the
+//! same frames. For each workload the bench replays the session's capture rule
+//! (`session::rate`: change-driven, adaptive rate, fps cap), encodes every due frame with the
+//! pipeline's own stages (BGRX → I420, rav1e, segment cuts with keyframes on the 10 s grid,
+//! fMP4 fragments) plus 60 s of two-sided speech-like audio through Opus, and measures:
+//! CPU time of those stages (thread CPU clock; rendering the synthetic screen is excluded),
+//! bytes per minute, PSNR/SSIM of the active monitor (decoded output vs. the frames fed in),
+//! and peak RSS. Then it feeds exactly the same frames to `ffmpeg -c:v libx264 -preset
+//! ultrafast -threads 1` (keyframes forced at the same frames) and measures it likewise.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use agentrec_capture::audio::BLOCK_FRAMES;
+use agentrec_capture::encode::av1::{Av1Encoder, Av1Settings};
+use agentrec_capture::encode::opus::OpusEncoder;
+use agentrec_capture::encode::{VideoEncoder, Yuv420Frame};
+use agentrec_capture::mux::InitParams;
+use agentrec_capture::mux::boxes::init_segment;
+use agentrec_capture::mux::fragment::{Fragment, FragmentSample};
+use agentrec_capture::mux::segmenter::{ms_to_units, next_cut_ms};
+use agentrec_capture::session::rate::{MonitorRate, RateRule};
+use agentrec_capture::source::synthetic::{SyntheticScreen, Workload};
+use agentrec_capture::source::{BgrxFrame, ScreenSource};
+use anyhow::{Context, bail};
+use clap::Parser;
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Benchmark the capture pipeline against x264 ultrafast on the same frames")]
+struct Args {
+    /// Workloads to run: typical, busy.
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["typical".to_string(), "busy".to_string()])]
+    workloads: Vec<String>,
+    /// Simulated seconds per workload.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Frames per second cap.
+    #[arg(long, default_value_t = 5)]
+    fps: u32,
+    /// Monitor size.
+    #[arg(long, default_value_t = 1920)]
+    width: u32,
+    /// Monitor size.
+    #[arg(long, default_value_t = 1080)]
+    height: u32,
+    /// rav1e quantizer.
+    #[arg(long, default_value_t = Av1Settings::default().quantizer)]
+    quantizer: u8,
+    /// rav1e speed preset.
+    #[arg(long, default_value_t = 10)]
+    speed: u8,
+    /// rav1e RDO look-ahead frames.
+    #[arg(long, default_value_t = 1)]
+    lookahead: usize,
+    /// Small changes are captured at most once per this interval (ms).
+    #[arg(long, default_value_t = 1000)]
+    idle_ms: u64,
+    /// Changes covering at least this share of a monitor (ppm) run at the fps cap.
+    #[arg(long, default_value_t = 10_000)]
+    active_ppm: u64,
+    /// Segment length (ms).
+    #[arg(long, default_value_t = 10_000)]
+    segment_ms: u64,
+    /// Opus bitrate.
+    #[arg(long, default_value_t = agentrec_capture::encode::opus::DEFAULT_BITRATE)]
+    audio_bitrate: i32,
+    /// x264 CRF for the reference.
+    #[arg(long, default_value_t = 28)]
+    x264_crf: u8,
+    /// Skip the x264 reference.
+    #[arg(long)]
+    no_x264: bool,
+    /// Where the encoded files go.
+    #[arg(long, default_value = "target/capture-bench")]
+    out: PathBuf,
+}
+
+/// Process CPU time in seconds (rav1e works on its own pool thread, so the calling thread's
+/// clock would miss it; the measured sections run nothing else).
+fn thread_cpu_s() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct MonitorRun {
+    encoder: Av1Encoder,
+    rate: MonitorRate,
+    yuv: Yuv420Frame,
+    have_frame: bool,
+    segment: Option<(u64, u64, Fragment)>,
+    seq: u32,
+    bytes: u64,
+    file: Vec<u8>,
+    /// Every frame fed to the encoder: its time, and whether it starts a segment.
+    frames: Vec<(u64, bool)>,
+}
+
+impl MonitorRun {
+    fn encode_current(&mut self, at_ms: u64, segment_ms: u64) -> anyhow::Result<()> {
+        let starts = self.segment.is_none();
+        if starts {
+            self.encoder.begin_segment()?;
+            self.segment = Some((at_ms, next_cut_ms(at_ms, segment_ms), Fragment::new()));
+        }
+        let packets = self.encoder.encode(&self.yuv, ms_to_units(at_ms, 90_000))?;
+        self.frames.push((at_ms, starts));
+        if let Some((_, _, f)) = &mut self.segment {
+            for p in packets {
+                f.push(FragmentSample {
+                    pts: p.pts,
+                    data: p.data,
+                    sync: p.keyframe,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, end_ms: u64) -> anyhow::Result<()> {
+        if self.segment.is_none() {
+            return Ok(());
+        }
+        let packets = self.encoder.finish_segment()?;
+        let Some((start, _, mut f)) = self.segment.take() else {
+            return Ok(());
+        };
+        for p in packets {
+            f.push(FragmentSample {
+                pts: p.pts,
+                data: p.data,
+                sync: p.keyframe,
+            });
+        }
+        let done = f
+            .finish(1, self.seq, ms_to_units(end_ms.max(start + 1), 90_000))
+            .context("empty segment")?;
+        self.seq += 1;
+        self.bytes += done.bytes.len() as u64;
+        self.file.extend_from_slice(&done.bytes);
+        Ok(())
+    }
+}
+
+struct OursResult {
+    video_cpu_s: f64,
+    audio_cpu_s: f64,
+    video_bytes: Vec<u64>,
+    audio_bytes: u64,
+    frames: Vec<Vec<(u64, bool)>>,
+    peak_rss_mb: f64,
+    files: Vec<PathBuf>,
+}
+
+fn workload_of(name: &str) -> anyhow::Result<Workload> {
+    Ok(match name {
+        "typical" => Workload::Typical,
+        "busy" => Workload::Busy,
+        other => bail!("unknown workload {other}"),
+    })
+}
+
+fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
+    let workload = workload_of(name)?;
+    let mut screen = SyntheticScreen::new(workload, 4, a.width, a.height);
+    let settings = Av1Settings {
+        speed: a.speed,
+        quantizer: a.quantizer,
+        rdo_lookahead_frames: a.lookahead,
+        ..Av1Settings::default()
+    };
+    let monitors = screen.monitors()?;
+    let mut runs = Vec::new();
+    let mut cpu = 0.0;
+    for _ in &monitors {
+        let t0 = thread_cpu_s();
+        let encoder = Av1Encoder::new(a.width, a.height, a.fps, settings)?;
+        cpu += thread_cpu_s() - t0;
+        let mut file = init_segment(&InitParams {
+            track_id: 1,
+            timescale: 90_000,
+            codec: encoder.codec_config(),
+        });
+        file.shrink_to_fit();
+        runs.push(MonitorRun {
+            encoder,
+            rate: MonitorRate::new(),
+            yuv: Yuv420Frame::default(),
+            have_frame: false,
+            segment: None,
+            seq: 1,
+            bytes: file.len() as u64,
+            file,
+            frames: Vec::new(),
+        });
+    }
+    let rule = RateRule {
+        tick_ms: 1000 / u64::from(a.fps),
+        idle_interval_ms: a.idle_ms,
+        active_area_ppm: a.active_ppm,
+    };
+    let area = u64::from(a.width) * u64::from(a.height);
+    let end_ms = a.seconds * 1000;
+    let mut bgrx = BgrxFrame::default();
+    let mut t = 0;
+    while t < end_ms {
+        screen.set_time_ms(t);
+        let damage = screen.poll_damage()?;
+        for (i, m) in monitors.iter().enumerate() {
+            let run = &mut runs[i];
+            if let Some(d) = damage.iter().find(|d| d.monitor == m.id) {
+                run.rate.damaged(&rule, d.pixels, area, t);
+            }
+            let t0 = thread_cpu_s();
+            // Grid cuts: close, and restart from the last frame as a keyframe (unless a new
+            // frame lands exactly on the line: then it starts the segment), as the session does.
+            while let Some(cut) = run.segment.as_ref().map(|s| s.1).filter(|c| *c <= t) {
+                run.close(cut)?;
+                if run.have_frame && !(cut == t && run.rate.due(&rule, t)) {
+                    run.encode_current(cut, a.segment_ms)?;
+                }
+            }
+            cpu += thread_cpu_s() - t0;
+            if run.rate.due(&rule, t) {
+                screen.capture(m, &mut bgrx)?; // rendering: not the pipeline's cost
+                let t0 = thread_cpu_s();
+                run.yuv.convert_from(&bgrx, a.width, a.height);
+                run.have_frame = true;
+                run.encode_current(t, a.segment_ms)?;
+                run.rate.captured(t);
+                cpu += thread_cpu_s() - t0;
+            }
+        }
+        t += rule.tick_ms;
+    }
+    let t0 = thread_cpu_s();
+    for run in &mut runs {
+        run.close(end_ms)?;
+    }
+    cpu += thread_cpu_s() - t0;
+    let (audio_cpu_s, audio_bytes) = run_audio(a)?;
+    let peak = peak_rss_mb();
+    std::fs::create_dir_all(&a.out)?;
+    let mut files = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let p = a.out.join(format!("{name}-ours-mon{i}.mp4"));
+        std::fs::write(&p, &run.file)?;
+        files.push(p);
+    }
+    Ok(OursResult {
+        video_cpu_s: cpu,
+        audio_cpu_s,
+        video_bytes: runs.iter().map(|r| r.bytes).collect(),
+        audio_bytes,
+        frames: runs.iter().map(|r| r.frames.clone()).collect(),
+        peak_rss_mb: peak,
+        files,
+    })
+}
+
+/// Two-sided, speech-like audio (voiced harmonics with syllable-rate envelopes, the sides
+/// taking turns every 4 s) through Opus and the fragmenter, segment by segment.
+fn run_audio(a: &Args) -> anyhow::Result<(f64, u64)> {
+    let t0 = thread_cpu_s();
+    let mut enc = OpusEncoder::new(a.audio_bitrate)?;
+    let mut bytes = init_segment(&InitParams {
+        track_id: 1,
+        timescale: 48_000,
+        codec: enc.codec_config(),
+    })
+    .len() as u64;
+    let blocks = a.seconds * 50;
+    let mut frag = Fragment::new();
+    let mut seq = 1;
+    let mut noise = 0x1234_5678u32;
+    for b in 0..blocks {
+        let mut block = Vec::with_capacity(BLOCK_FRAMES * 2);
+        for k in 0..BLOCK_FRAMES as u64 {
+            let n = b * BLOCK_FRAMES as u64 + k;
+            let t = n as f32 / 48_000.0;
+            let env = (t * 4.0 * std::f32::consts::TAU).sin().max(0.0);
+            let pitch = 120.0 + 30.0 * (t * 0.7).sin();
+            let voiced: f32 = (1..8)
+                .map(|h| (t * pitch * h as f32 * std::f32::consts::TAU).sin() / h as f32)
+                .sum();
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            let s = env * (0.2 * voiced + 0.02 * (noise as f32 / u32::MAX as f32 - 0.5));
+            let agent_turn = (t / 4.0) as u64 % 2 == 0;
+            block.push(if agent_turn { s } else { 0.0 });
+            block.push(if agent_turn { 0.0 } else { s });
+        }
+        let packet = enc.encode(&block)?;
+        frag.push(FragmentSample {
+            pts: b * BLOCK_FRAMES as u64,
+            data: packet,
+            sync: true,
+        });
+        if (b + 1) % (a.segment_ms / 20) == 0 || b + 1 == blocks {
+            let done = std::mem::take(&mut frag)
+                .finish(1, seq, (b + 1) * BLOCK_FRAMES as u64)
+                .context("audio segment")?;
+            seq += 1;
+            bytes += done.bytes.len() as u64;
+        }
+    }
+    Ok((thread_cpu_s() - t0, bytes))
+}
+
+struct X264Result {
+    cpu_s: f64,
+    bytes: Vec<u64>,
+    files: Vec<PathBuf>,
+}
+
+fn run_x264(name: &str, a: &Args, frames: &[Vec<(u64, bool)>]) -> anyhow::Result<X264Result> {
+    let workload = workload_of(name)?;
+    let mut screen = SyntheticScreen::new(workload, 4, a.width, a.height);
+    let monitors = screen.monitors()?;
+    let mut cpu = 0.0;
+    let mut bytes = Vec::new();
+    let mut files = Vec::new();
+    let mut bgrx = BgrxFrame::default();
+    let mut yuv = Yuv420Frame::default();
+    for (i, m) in monitors.iter().enumerate() {
+        let out = a.out.join(format!("{name}-x264-mon{i}.mp4"));
+        let keys: Vec<String> = frames[i]
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.1)
+            .map(|(k, _)| format!("{:.4}", k as f64 / f64::from(a.fps)))
+            .collect();
+        let mut child = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-nostdin",
+                "-benchmark",
+                "-y",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                "-s",
+            ])
+            .arg(format!("{}x{}", a.width, a.height))
+            .args([
+                "-r",
+                &a.fps.to_string(),
+                "-i",
+                "-",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-threads",
+                "1",
+            ])
+            .args([
+                "-crf",
+                &a.x264_crf.to_string(),
+                "-force_key_frames",
+                &keys.join(","),
+            ])
+            .arg(&out)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("ffmpeg (apt install ffmpeg)")?;
+        let mut stdin = child.stdin.take().context("ffmpeg stdin")?;
+        for (t, _) in &frames[i] {
+            screen.set_time_ms(*t);
+            screen.capture(m, &mut bgrx)?;
+            yuv.convert_from(&bgrx, a.width, a.height);
+            stdin.write_all(&yuv.y)?;
+            stdin.write_all(&yuv.u)?;
+            stdin.write_all(&yuv.v)?;
+        }
+        drop(stdin);
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            e.read_to_string(&mut err)?;
+        }
+        if !child.wait()?.success() {
+            bail!("ffmpeg failed: {err}");
+        }
+        // "bench: utime=1.234s stime=0.056s rtime=..."
+        let bench = err
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("bench: utime="))
+            .context("no -benchmark line")?;
+        let secs = |key: &str| -> f64 {
+            bench
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .and_then(|v| v.trim_end_matches('s').parse().ok())
+                .unwrap_or(0.0)
+        };
+        cpu += secs("utime=") + secs("stime=");
+        bytes.push(std::fs::metadata(&out)?.len());
+        files.push(out);
+    }
+    Ok(X264Result {
+        cpu_s: cpu,
+        bytes,
+        files,
+    })
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Quality {
+    psnr_y: f64,
+    psnr_yuv: f64,
+    ssim_y: f64,
+    frames: usize,
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum::<f64>()
+        / a.len().max(1) as f64;
+    if mse <= 1e-10 {
+        100.0
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+/// Mean SSIM over non-overlapping 8×8 blocks of the luma plane.
+fn ssim(a: &[u8], b: &[u8], w: usize, h: usize) -> f64 {
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let mut total = 0.0;
+    let mut n = 0usize;
+    for by in (0..h.saturating_sub(7)).step_by(8) {
+        for bx in (0..w.saturating_sub(7)).step_by(8) {
+            let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for y in by..by + 8 {
+                for x in bx..bx + 8 {
+                    let (p, q) = (f64::from(a[y * w + x]), f64::from(b[y * w + x]));
+                    sa += p;
+                    sb += q;
+                    saa += p * p;
+                    sbb += q * q;
+                    sab += p * q;
+                }
+            }
+            let (ma, mb) = (sa / 64.0, sb / 64.0);
+            let (va, vb, cov) = (
+                saa / 64.0 - ma * ma,
+                sbb / 64.0 - mb * mb,
+                sab / 64.0 - ma * mb,
+            );
+            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2))
+                / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            n += 1;
+        }
+    }
+    total / n.max(1) as f64
+}
+
+/// Decodes `file` and compares every frame with the frame that was fed to the encoder.
+fn quality(name: &str, a: &Args, file: &Path, frames: &[(u64, bool)]) -> anyhow::Result<Quality> {
+    let workload = workload_of(name)?;
+    let mut screen = SyntheticScreen::new(workload, 4, a.width, a.height);
+    let monitor = screen.monitors()?.remove(0);
+    let mut child = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(file)
+        .args([
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut stdout = child.stdout.take().context("ffmpeg stdout")?;
+    let (w, h) = (a.width as usize, a.height as usize);
+    let mut decoded = vec![0u8; w * h * 3 / 2];
+    let mut bgrx = BgrxFrame::default();
+    let mut yuv = Yuv420Frame::default();
+    let mut q = Quality::default();
+    for (t, _) in frames {
+        if stdout.read_exact(&mut decoded).is_err() {
+            break;
+        }
+        screen.set_time_ms(*t);
+        screen.capture(&monitor, &mut bgrx)?;
+        yuv.convert_from(&bgrx, a.width, a.height);
+        let (dy, rest) = decoded.split_at(w * h);
+        let (du, dv) = rest.split_at(w * h / 4);
+        let py = psnr(&yuv.y, dy);
+        q.psnr_y += py;
+        q.psnr_yuv += (6.0 * py + psnr(&yuv.u, du) + psnr(&yuv.v, dv)) / 8.0;
+        q.ssim_y += ssim(&yuv.y, dy, w, h);
+        q.frames += 1;
+    }
+    drop(stdout);
+    child.wait()?;
+    if q.frames != frames.len() {
+        bail!(
+            "{}: decoded {} of {} frames",
+            file.display(),
+            q.frames,
+            frames.len()
+        );
+    }
+    let n = q.frames.max(1) as f64;
+    Ok(Quality {
+        psnr_y: q.psnr_y / n,
+        psnr_yuv: q.psnr_yuv / n,
+        ssim_y: q.ssim_y / n,
+        frames: q.frames,
+    })
+}
+
+#[allow(clippy::print_stdout)]
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    println!("capture-bench {a:?}");
+    let minutes = a.seconds as f64 / 60.0;
+    for name in &a.workloads {
+        let ours = run_ours(name, &a)?;
+        let ours_q = quality(name, &a, &ours.files[0], &ours.frames[0])?;
+        let video_bytes: u64 = ours.video_bytes.iter().sum();
+        let ours_cpu = (ours.video_cpu_s + ours.audio_cpu_s) / a.seconds as f64;
+        let ours_mb_min = (video_bytes + ours.audio_bytes) as f64 / minutes / 1e6;
+        let frames: Vec<usize> = ours.frames.iter().map(Vec::len).collect();
+        println!(
+            "\n== workload {name}: 4 × {}x{}, {} s, fps cap {}",
+            a.width, a.height, a.seconds, a.fps
+        );
+        println!("frames encoded per monitor: {frames:?} (incl. segment-start keyframes)");
+        println!(
+            "ours (rav1e s{} q{} + Opus {} b/s): CPU {:.1} % of one core (video {:.1} %, audio {:.1} %), {:.3} MB/min (video {:.3}, audio {:.3}), active monitor PSNR-Y {:.2} dB, PSNR-YUV {:.2} dB, SSIM-Y {:.4}, peak RSS {:.0} MB",
+            a.speed,
+            a.quantizer,
+            a.audio_bitrate,
+            ours_cpu * 100.0,
+            ours.video_cpu_s / a.seconds as f64 * 100.0,
+            ours.audio_cpu_s / a.seconds as f64 * 100.0,
+            ours_mb_min,
+            video_bytes as f64 / minutes / 1e6,
+            ours.audio_bytes as f64 / minutes / 1e6,
+            ours_q.psnr_y,
+            ours_q.psnr_yuv,
+            ours_q.ssim_y,
+            ours.peak_rss_mb
+        );
+        println!("per-monitor bytes: {:?}", ours.video_bytes);
+        if a.no_x264 {
+            continue;
+        }
+        let x = run_x264(name, &a, &ours.frames)?;
+        let x_q = quality(name, &a, &x.files[0], &ours.frames[0])?;
+        let x_bytes: u64 = x.bytes.iter().sum();
+        let x_cpu = x.cpu_s / a.seconds as f64;
+        let x_mb_min = x_bytes as f64 / minutes / 1e6;
+        println!(
+            "x264 ultrafast crf {} (same frames, video only): CPU {:.1} % of one core, {:.3} MB/min, active monitor PSNR-Y {:.2} dB, PSNR-YUV {:.2} dB, SSIM-Y {:.4}",
+            a.x264_crf,
+            x_cpu * 100.0,
+            x_mb_min,
+            x_q.psnr_y,
+            x_q.psnr_yuv,
+            x_q.ssim_y
+        );
+        println!(
+            "ratio ours/x264 (video): CPU {:.2}×, bytes {:.2}×",
+            (ours.video_cpu_s / a.seconds as f64) / x_cpu.max(1e-9),
+            (video_bytes as f64) / (x_bytes as f64).max(1.0)
+        );
+        println!(
+            "JSON {{\"workload\":\"{name}\",\"quantizer\":{},\"speed\":{},\"idle_ms\":{},\"frames\":{frames:?},\"ours_cpu_pct\":{:.2},\"ours_video_cpu_pct\":{:.2},\"ours_mb_min\":{:.4},\"ours_video_mb_min\":{:.4},\"ours_psnr_y\":{:.2},\"ours_ssim_y\":{:.4},\"ours_peak_rss_mb\":{:.0},\"x264_cpu_pct\":{:.2},\"x264_mb_min\":{:.4},\"x264_psnr_y\":{:.2},\"x264_ssim_y\":{:.4}}}",
+            a.quantizer,
+            a.speed,
+            a.idle_ms,
+            ours_cpu * 100.0,
+            ours.video_cpu_s / a.seconds as f64 * 100.0,
+            ours_mb_min,
+            video_bytes as f64 / minutes / 1e6,
+            ours_q.psnr_y,
+            ours_q.ssim_y,
+            ours.peak_rss_mb,
+            x_cpu * 100.0,
+            x_mb_min,
+            x_q.psnr_y,
+            x_q.ssim_y
+        );
+    }
+    Ok(())
+}

@@ -4,7 +4,10 @@
 //! rav1e costs ~96 ms of one core per 1080p frame whatever the content, so the pipeline
 //! encodes only frames that changed; these settings shave the rest (see BENCHMARKS.md).
 //! A fresh rav1e context per segment makes every segment start with a keyframe and lets the
-//! segment be flushed completely when it ends.
+//! segment be flushed completely when it ends; the contexts share one worker pool, whose
+//! threads run at a lowered priority (rav1e encodes on its pool, not the calling thread).
+
+use std::sync::Arc;
 
 use rav1e::prelude::*;
 
@@ -86,9 +89,15 @@ impl Av1Encoder {
             speed_settings: speed,
             ..EncoderConfig::default()
         };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(s.threads.max(1))
+            .thread_name(|i| format!("rav1e-{i}"))
+            .start_handler(|_| crate::source::lower_thread_priority())
+            .build()
+            .map_err(|e| EncodeError::Config(format!("encoder threads: {e}")))?;
         let config = Config::new()
             .with_encoder_config(enc)
-            .with_threads(s.threads);
+            .with_thread_pool(Arc::new(pool));
         let ctx: Context<u8> = config
             .new_context()
             .map_err(|e| EncodeError::Config(e.to_string()))?;

@@ -14,6 +14,7 @@
 
 mod audio_track;
 pub mod clock;
+pub mod rate;
 mod screen_loop;
 mod video_track;
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use agentrec_core::MonitorId;
 
 use super::audio_track::{AudioMsg, AudioTrack};
+use super::rate::{MonitorRate, RateRule};
 use super::video_track::{TrackMsg, VideoTrack, VideoTrackSetup};
 use super::{
     CaptureEvent, Control, SessionConfig, Sources, StopReason, Timeline, TrackEndReason, source_of,
@@ -27,10 +28,7 @@ struct VideoHandle {
     tx: flume::Sender<TrackMsg>,
     recycle: flume::Receiver<BgrxFrame>,
     thread: JoinHandle<()>,
-    pending_px: u64,
-    active_until: Option<Instant>,
-    last_capture: Option<Instant>,
-    force: bool,
+    rate: MonitorRate,
     dropped: u64,
     failing: bool,
 }
@@ -155,7 +153,7 @@ impl ScreenLoop {
             Control::Resume if self.paused => {
                 self.paused = false;
                 for t in &mut self.tracks {
-                    t.force = true;
+                    t.rate.force = true;
                     let _ = t.tx.send(TrackMsg::Resume);
                 }
                 if let Some((tx, _)) = &self.audio {
@@ -266,10 +264,7 @@ impl ScreenLoop {
                 tx,
                 recycle: recycle_rx,
                 thread,
-                pending_px: 0,
-                active_until: None,
-                last_capture: None,
-                force: true,
+                rate: MonitorRate::new(),
                 dropped: 0,
                 failing: false,
             }),
@@ -339,27 +334,21 @@ impl ScreenLoop {
             Ok(d) => d,
             Err(e) => return Err(StopReason::Failed(e.to_string())),
         };
-        let now = Instant::now();
+        let now_ms = self.timeline.now_ms();
         let damage_by_monitor: HashMap<&MonitorId, u64> =
             damage.iter().map(|d| (&d.monitor, d.pixels)).collect();
-        let idle = Duration::from_millis(self.cfg.idle_interval_ms);
+        let rule = RateRule {
+            tick_ms: tick.as_millis() as u64,
+            idle_interval_ms: self.cfg.idle_interval_ms,
+            active_area_ppm: self.cfg.active_area_ppm,
+        };
         let mut gone = Vec::new();
         for t in &mut self.tracks {
             if let Some(px) = damage_by_monitor.get(&t.monitor.id) {
-                t.pending_px += px;
                 let area = u64::from(t.monitor.rect.width) * u64::from(t.monitor.rect.height);
-                if *px * 1_000_000 >= area.max(1) * self.cfg.active_area_ppm {
-                    t.active_until = Some(now + idle);
-                }
+                t.rate.damaged(&rule, *px, area, now_ms);
             }
-            if self.paused || (t.pending_px == 0 && !t.force) {
-                continue;
-            }
-            let active = t.active_until.is_some_and(|u| now < u);
-            let interval = if active || t.force { tick } else { idle };
-            if t.last_capture
-                .is_some_and(|l| now.duration_since(l) + Duration::from_millis(5) < interval)
-            {
+            if self.paused || !t.rate.due(&rule, now_ms) {
                 continue;
             }
             let mut frame = t.recycle.try_recv().unwrap_or_default();
@@ -388,13 +377,9 @@ impl ScreenLoop {
                     continue;
                 }
             }
-            t.last_capture = Some(captured_at);
             let at_ms = self.timeline.ms_at(captured_at);
             match t.tx.try_send(TrackMsg::Frame(frame, at_ms)) {
-                Ok(()) => {
-                    t.pending_px = 0;
-                    t.force = false;
-                }
+                Ok(()) => t.rate.captured(at_ms),
                 Err(flume::TrySendError::Full(_)) => {
                     // The encoder is behind: drop this frame; the change stays pending.
                     t.dropped += 1;

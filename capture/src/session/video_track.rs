@@ -49,6 +49,7 @@ pub(crate) struct VideoTrack {
     segment: Option<OpenSegment>,
     poster_done: bool,
     paused: bool,
+    last_ms: Option<u64>,
 }
 
 struct OpenSegment {
@@ -118,6 +119,7 @@ impl VideoTrack {
             segment: None,
             poster_done,
             paused: false,
+            last_ms: None,
         })
     }
 
@@ -202,11 +204,16 @@ impl VideoTrack {
             let _ = self.recycle.try_send(frame);
             return Ok(());
         }
-        // Cross every grid line passed since the last frame before taking this one.
-        while let Some(seg) = &self.segment
-            && at_ms >= seg.cut_ms
+        // Cross every grid line passed since the last frame before taking this one; a frame
+        // exactly on the line starts the next segment itself.
+        while let Some(cut) = self.segment.as_ref().map(|s| s.cut_ms)
+            && at_ms >= cut
         {
-            self.cut_static()?;
+            if at_ms == cut {
+                self.close_segment(cut)?;
+            } else {
+                self.cut_static()?;
+            }
         }
         if !self.poster_done {
             self.poster_done = true;
@@ -241,6 +248,13 @@ impl VideoTrack {
     }
 
     fn encode_current(&mut self, at_ms: u64) -> Result<(), CaptureError> {
+        // Strictly increasing times: a repeated time would make the muxer drop a packet that
+        // later frames reference.
+        let at_ms = match self.last_ms {
+            Some(last) if at_ms <= last => last + 1,
+            _ => at_ms,
+        };
+        self.last_ms = Some(at_ms);
         if self.segment.is_none() {
             self.encoder.begin_segment()?;
             self.segment = Some(OpenSegment {
