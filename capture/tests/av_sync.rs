@@ -66,6 +66,8 @@ fn flashes_and_beeps_stay_in_sync() {
         "30",
         "--segment-seconds",
         "4",
+        "--max-segment-seconds",
+        "4",
         "--out",
     ])
     .arg(&spool_dir)

@@ -44,6 +44,8 @@ fn kill_9_loses_at_most_the_segment_being_written() {
             "960x540",
             "--segment-seconds",
             "1",
+            "--max-segment-seconds",
+            "1",
             "--out",
         ])
         .arg(&spool_dir)

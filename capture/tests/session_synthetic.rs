@@ -35,6 +35,7 @@ fn config(n: u8) -> SessionConfig {
         },
     );
     cfg.segment_ms = 1_000;
+    cfg.max_segment_ms = 1_000;
     cfg
 }
 

@@ -148,6 +148,7 @@ fn monitors_plugged_and_unplugged_mid_recording_start_and_end_their_tracks() {
     let rec = recording(2);
     let mut cfg = SessionConfig::new(rec, "call".into(), CapturePolicy::default());
     cfg.segment_ms = 2_000;
+    cfg.max_segment_ms = 2_000;
     let screen = Box::new(X11Screen::connect(Some(x.display())).unwrap());
     let session = CaptureSession::start(
         cfg,

@@ -53,9 +53,12 @@ enum Cmd {
         /// System-output device to record (default: the default output's monitor).
         #[arg(long)]
         system: Option<String>,
-        /// Segment length in seconds.
+        /// Segment length in seconds (the grid).
         #[arg(long, default_value_t = 10.0)]
         segment_seconds: f64,
+        /// Longest video segment in seconds (monitors without large changes).
+        #[arg(long, default_value_t = 60.0)]
+        max_segment_seconds: f64,
         /// Spool quota in MiB.
         #[arg(long)]
         quota_mb: Option<u64>,
@@ -185,6 +188,7 @@ fn main() -> anyhow::Result<()> {
             mic,
             system,
             segment_seconds,
+            max_segment_seconds,
             quota_mb,
             quantizer,
             synthetic,
@@ -217,6 +221,7 @@ fn main() -> anyhow::Result<()> {
             cfg.monitors = monitors.into_iter().map(MonitorId).collect();
             cfg.auto_add_monitors = true;
             cfg.segment_ms = (segment_seconds * 1000.0) as u64;
+            cfg.max_segment_ms = (max_segment_seconds * 1000.0) as u64;
             if let Some(q) = quantizer {
                 cfg.av1.quantizer = q;
             }

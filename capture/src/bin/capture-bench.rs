@@ -23,12 +23,15 @@ use agentrec_capture::encode::{VideoEncoder, Yuv420Frame};
 use agentrec_capture::mux::InitParams;
 use agentrec_capture::mux::boxes::init_segment;
 use agentrec_capture::mux::fragment::{Fragment, FragmentSample};
-use agentrec_capture::mux::segmenter::{ms_to_units, next_cut_ms};
+use agentrec_capture::mux::segmenter::{SegmentRule, ms_to_units};
+use agentrec_capture::session::IDLE_FLUSH_MS;
+use agentrec_capture::session::budget::CpuBudget;
 use agentrec_capture::session::rate::{MonitorRate, RateRule};
 use agentrec_capture::source::synthetic::{SyntheticScreen, Workload};
 use agentrec_capture::source::{BgrxFrame, ScreenSource};
 use anyhow::{Context, bail};
 use clap::Parser;
+use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Benchmark the capture pipeline against x264 ultrafast on the same frames")]
@@ -66,9 +69,18 @@ struct Args {
     /// Segment length (ms).
     #[arg(long, default_value_t = 10_000)]
     segment_ms: u64,
+    /// Longest video segment (ms).
+    #[arg(long, default_value_t = 60_000)]
+    max_segment_ms: u64,
+    /// The `vmaf` tool (built by capture/bench/build-vmaf.sh); without it no VMAF.
+    #[arg(long)]
+    vmaf: Option<PathBuf>,
     /// Opus bitrate.
     #[arg(long, default_value_t = agentrec_capture::encode::opus::DEFAULT_BITRATE)]
     audio_bitrate: i32,
+    /// CPU budget of the encoders in cores, as the session applies it (0: unlimited).
+    #[arg(long, default_value_t = 1.0)]
+    cpu_budget: f64,
     /// x264 CRF for the reference.
     #[arg(long, default_value_t = 28)]
     x264_crf: u8,
@@ -95,6 +107,19 @@ fn thread_cpu_s() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
+fn rss_mb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(key)).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -113,23 +138,24 @@ struct MonitorRun {
     rate: MonitorRate,
     yuv: Yuv420Frame,
     have_frame: bool,
+    encoding: bool,
+    last_ms: Option<u64>,
+    /// (start, forced cut, samples)
     segment: Option<(u64, u64, Fragment)>,
     seq: u32,
     bytes: u64,
     file: Vec<u8>,
-    /// Every frame fed to the encoder: its time, and whether it starts a segment.
+    /// Every frame fed to the encoder: its time, and whether it is a keyframe (starts a run).
     frames: Vec<(u64, bool)>,
 }
 
+fn trim_each_frame() -> bool {
+    std::env::var_os("AGENTREC_BENCH_TRIM").is_some()
+}
+
+/// As the session's video track (`session/video_track.rs`): the same rules, offline.
 impl MonitorRun {
-    fn encode_current(&mut self, at_ms: u64, segment_ms: u64) -> anyhow::Result<()> {
-        let starts = self.segment.is_none();
-        if starts {
-            self.encoder.begin_segment()?;
-            self.segment = Some((at_ms, next_cut_ms(at_ms, segment_ms), Fragment::new()));
-        }
-        let packets = self.encoder.encode(&self.yuv, ms_to_units(at_ms, 90_000))?;
-        self.frames.push((at_ms, starts));
+    fn push(&mut self, packets: Vec<agentrec_capture::encode::EncodedPacket>) {
         if let Some((_, _, f)) = &mut self.segment {
             for p in packets {
                 f.push(FragmentSample {
@@ -139,6 +165,35 @@ impl MonitorRun {
                 });
             }
         }
+    }
+
+    fn flush_encoder(&mut self) -> anyhow::Result<()> {
+        if self.encoding {
+            self.encoding = false;
+            let packets = self.encoder.finish_segment()?;
+            self.push(packets);
+            agentrec_capture::source::release_free_memory();
+        }
+        Ok(())
+    }
+
+    fn encode_current(&mut self, at_ms: u64, rule: &SegmentRule) -> anyhow::Result<()> {
+        if self.segment.is_none() {
+            self.flush_encoder()?;
+            self.segment = Some((at_ms, rule.forced_cut_ms(at_ms), Fragment::new()));
+        }
+        let starts_run = !self.encoding;
+        if starts_run {
+            self.encoder.begin_segment()?;
+            self.encoding = true;
+        }
+        let packets = self.encoder.encode(&self.yuv, ms_to_units(at_ms, 90_000))?;
+        if trim_each_frame() {
+            agentrec_capture::source::release_free_memory();
+        }
+        self.last_ms = Some(at_ms);
+        self.frames.push((at_ms, starts_run));
+        self.push(packets);
         Ok(())
     }
 
@@ -146,17 +201,10 @@ impl MonitorRun {
         if self.segment.is_none() {
             return Ok(());
         }
-        let packets = self.encoder.finish_segment()?;
-        let Some((start, _, mut f)) = self.segment.take() else {
+        self.flush_encoder()?;
+        let Some((start, _, f)) = self.segment.take() else {
             return Ok(());
         };
-        for p in packets {
-            f.push(FragmentSample {
-                pts: p.pts,
-                data: p.data,
-                sync: p.keyframe,
-            });
-        }
         let done = f
             .finish(1, self.seq, ms_to_units(end_ms.max(start + 1), 90_000))
             .context("empty segment")?;
@@ -213,6 +261,8 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
             yuv: Yuv420Frame::default(),
             have_frame: false,
             segment: None,
+            encoding: false,
+            last_ms: None,
             seq: 1,
             bytes: file.len() as u64,
             file,
@@ -225,8 +275,14 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
         active_area_ppm: a.active_ppm,
     };
     let area = u64::from(a.width) * u64::from(a.height);
+    let mut budget = CpuBudget::new(a.cpu_budget, Duration::from_secs(2));
+    let seg_rule = SegmentRule {
+        segment_ms: a.segment_ms,
+        max_segment_ms: a.max_segment_ms,
+    };
     let end_ms = a.seconds * 1000;
     let mut bgrx = BgrxFrame::default();
+    let trace_rss = std::env::var_os("AGENTREC_BENCH_RSS").is_some();
     let mut t = 0;
     while t < end_ms {
         screen.set_time_ms(t);
@@ -237,24 +293,44 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
                 run.rate.damaged(&rule, d.pixels, area, t);
             }
             let t0 = thread_cpu_s();
-            // Grid cuts: close, and restart from the last frame as a keyframe (unless a new
-            // frame lands exactly on the line: then it starts the segment), as the session does.
+            // Forced cuts: close, and restart from the last frame as a keyframe (unless a new
+            // frame lands exactly on the line: then it starts the segment).
             while let Some(cut) = run.segment.as_ref().map(|s| s.1).filter(|c| *c <= t) {
                 run.close(cut)?;
                 if run.have_frame && !(cut == t && run.rate.due(&rule, t)) {
-                    run.encode_current(cut, a.segment_ms)?;
+                    run.encode_current(cut, &seg_rule)?;
                 }
             }
+            // Idle flush.
+            if run.encoding && run.last_ms.is_some_and(|l| t >= l + IDLE_FLUSH_MS) {
+                run.flush_encoder()?;
+            }
             cpu += thread_cpu_s() - t0;
-            if run.rate.due(&rule, t) {
+            if run.rate.due(&rule, t) && budget.allows(Duration::from_millis(t)) {
                 screen.capture(m, &mut bgrx)?; // rendering: not the pipeline's cost
                 let t0 = thread_cpu_s();
+                let large = run.rate.is_large(&rule, area);
+                if let Some((start, _, _)) = &run.segment
+                    && seg_rule.frame_starts_segment(*start, t, large)
+                {
+                    run.close(t)?;
+                }
                 run.yuv.convert_from(&bgrx, a.width, a.height);
                 run.have_frame = true;
-                run.encode_current(t, a.segment_ms)?;
+                run.encode_current(t, &seg_rule)?;
                 run.rate.captured(t);
-                cpu += thread_cpu_s() - t0;
+                let spent = thread_cpu_s() - t0;
+                budget.charge(Duration::from_millis(t), Duration::from_secs_f64(spent));
+                cpu += spent;
             }
+        }
+        if trace_rss && t % 1000 == 0 {
+            let alive: Vec<bool> = runs.iter().map(|r| r.encoding).collect();
+            eprintln!(
+                "t={t} rss={:.0} MB peak={:.0} MB encoders alive {alive:?}",
+                rss_mb("VmRSS:"),
+                rss_mb("VmHWM:")
+            );
         }
         t += rule.tick_ms;
     }
@@ -312,7 +388,7 @@ fn run_audio(a: &Args) -> anyhow::Result<(f64, u64)> {
             noise ^= noise >> 17;
             noise ^= noise << 5;
             let s = env * (0.2 * voiced + 0.02 * (noise as f32 / u32::MAX as f32 - 0.5));
-            let agent_turn = (t / 4.0) as u64 % 2 == 0;
+            let agent_turn = ((t / 4.0) as u64).is_multiple_of(2);
             block.push(if agent_turn { s } else { 0.0 });
             block.push(if agent_turn { 0.0 } else { s });
         }
@@ -439,7 +515,48 @@ struct Quality {
     psnr_y: f64,
     psnr_yuv: f64,
     ssim_y: f64,
+    /// Mean VMAF (model vmaf_v0.6.1), when the tool is there.
+    vmaf: Option<f64>,
     frames: usize,
+}
+
+/// Runs the `vmaf` tool on two raw I420 files; returns the pooled mean.
+fn run_vmaf(tool: &Path, reference: &Path, distorted: &Path, a: &Args) -> anyhow::Result<f64> {
+    let json = reference.with_extension("vmaf.json");
+    let out = Command::new(tool)
+        .args([
+            "-q",
+            "-p",
+            "420",
+            "-b",
+            "8",
+            "--threads",
+            "2",
+            "--json",
+            "-m",
+            "version=vmaf_v0.6.1",
+        ])
+        .args([
+            "-w",
+            &a.width.to_string(),
+            "-h",
+            &a.height.to_string(),
+            "-r",
+        ])
+        .arg(reference)
+        .arg("-d")
+        .arg(distorted)
+        .arg("-o")
+        .arg(&json)
+        .output()
+        .context("running vmaf")?;
+    if !out.status.success() {
+        bail!("vmaf failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    v["pooled_metrics"]["vmaf"]["mean"]
+        .as_f64()
+        .context("no pooled vmaf mean")
 }
 
 fn psnr(a: &[u8], b: &[u8]) -> f64 {
@@ -513,6 +630,15 @@ fn quality(name: &str, a: &Args, file: &Path, frames: &[(u64, bool)]) -> anyhow:
     let mut bgrx = BgrxFrame::default();
     let mut yuv = Yuv420Frame::default();
     let mut q = Quality::default();
+    let ref_path = file.with_extension("ref.yuv");
+    let dist_path = file.with_extension("dist.yuv");
+    let mut raw = match &a.vmaf {
+        Some(_) => Some((
+            std::fs::File::create(&ref_path)?,
+            std::fs::File::create(&dist_path)?,
+        )),
+        None => None,
+    };
     for (t, _) in frames {
         if stdout.read_exact(&mut decoded).is_err() {
             break;
@@ -520,6 +646,12 @@ fn quality(name: &str, a: &Args, file: &Path, frames: &[(u64, bool)]) -> anyhow:
         screen.set_time_ms(*t);
         screen.capture(&monitor, &mut bgrx)?;
         yuv.convert_from(&bgrx, a.width, a.height);
+        if let Some((r, d)) = &mut raw {
+            r.write_all(&yuv.y)?;
+            r.write_all(&yuv.u)?;
+            r.write_all(&yuv.v)?;
+            d.write_all(&decoded)?;
+        }
         let (dy, rest) = decoded.split_at(w * h);
         let (du, dv) = rest.split_at(w * h / 4);
         let py = psnr(&yuv.y, dy);
@@ -539,17 +671,35 @@ fn quality(name: &str, a: &Args, file: &Path, frames: &[(u64, bool)]) -> anyhow:
         );
     }
     let n = q.frames.max(1) as f64;
+    drop(raw);
+    let vmaf = match &a.vmaf {
+        Some(tool) => {
+            let v = run_vmaf(tool, &ref_path, &dist_path, a);
+            let _ = std::fs::remove_file(&ref_path);
+            let _ = std::fs::remove_file(&dist_path);
+            Some(v?)
+        }
+        None => None,
+    };
     Ok(Quality {
         psnr_y: q.psnr_y / n,
         psnr_yuv: q.psnr_yuv / n,
         ssim_y: q.ssim_y / n,
+        vmaf,
         frames: q.frames,
     })
+}
+
+fn fmt_vmaf(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}"))
 }
 
 #[allow(clippy::print_stdout)]
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if std::env::var_os("AGENTREC_BENCH_NO_TUNE").is_none() {
+        agentrec_capture::source::tune_allocator(); // as CaptureSession::start does
+    }
     println!("capture-bench {a:?}");
     let minutes = a.seconds as f64 / 60.0;
     for name in &a.workloads {
@@ -564,62 +714,64 @@ fn main() -> anyhow::Result<()> {
             a.width, a.height, a.seconds, a.fps
         );
         println!("frames encoded per monitor: {frames:?} (incl. segment-start keyframes)");
+        let per_s = |x: f64| x / a.seconds as f64 * 100.0;
         println!(
-            "ours (rav1e s{} q{} + Opus {} b/s): CPU {:.1} % of one core (video {:.1} %, audio {:.1} %), {:.3} MB/min (video {:.3}, audio {:.3}), active monitor PSNR-Y {:.2} dB, PSNR-YUV {:.2} dB, SSIM-Y {:.4}, peak RSS {:.0} MB",
+            "ours (rav1e s{} q{} + Opus {} b/s): CPU {:.1} % of one core (video {:.1} %, audio {:.1} %), \
+             {:.3} MB/min (video {:.3}, audio {:.3}), active monitor VMAF {}, PSNR-Y {:.2} dB, \
+             PSNR-YUV {:.2} dB, SSIM-Y {:.4}, peak RSS {:.0} MB",
             a.speed,
             a.quantizer,
             a.audio_bitrate,
             ours_cpu * 100.0,
-            ours.video_cpu_s / a.seconds as f64 * 100.0,
-            ours.audio_cpu_s / a.seconds as f64 * 100.0,
+            per_s(ours.video_cpu_s),
+            per_s(ours.audio_cpu_s),
             ours_mb_min,
             video_bytes as f64 / minutes / 1e6,
             ours.audio_bytes as f64 / minutes / 1e6,
+            fmt_vmaf(ours_q.vmaf),
             ours_q.psnr_y,
             ours_q.psnr_yuv,
             ours_q.ssim_y,
             ours.peak_rss_mb
         );
         println!("per-monitor bytes: {:?}", ours.video_bytes);
-        if a.no_x264 {
-            continue;
+        let mut json = serde_json::json!({
+            "workload": name, "quantizer": a.quantizer, "speed": a.speed, "idle_ms": a.idle_ms,
+            "max_segment_ms": a.max_segment_ms, "cpu_budget": a.cpu_budget, "frames": frames,
+            "ours_cpu_pct": ours_cpu * 100.0, "ours_video_cpu_pct": per_s(ours.video_cpu_s),
+            "ours_mb_min": ours_mb_min, "ours_video_mb_min": video_bytes as f64 / minutes / 1e6,
+            "ours_vmaf": ours_q.vmaf, "ours_psnr_y": ours_q.psnr_y, "ours_ssim_y": ours_q.ssim_y,
+            "ours_peak_rss_mb": ours.peak_rss_mb,
+        });
+        if !a.no_x264 {
+            let x = run_x264(name, &a, &ours.frames)?;
+            let x_q = quality(name, &a, &x.files[0], &ours.frames[0])?;
+            let x_bytes: u64 = x.bytes.iter().sum();
+            let x_cpu = x.cpu_s / a.seconds as f64;
+            let x_mb_min = x_bytes as f64 / minutes / 1e6;
+            println!(
+                "x264 ultrafast crf {} (same frames, video only): CPU {:.1} % of one core, {:.3} MB/min, \
+                 active monitor VMAF {}, PSNR-Y {:.2} dB, PSNR-YUV {:.2} dB, SSIM-Y {:.4}",
+                a.x264_crf,
+                x_cpu * 100.0,
+                x_mb_min,
+                fmt_vmaf(x_q.vmaf),
+                x_q.psnr_y,
+                x_q.psnr_yuv,
+                x_q.ssim_y
+            );
+            let cpu_ratio = per_s(ours.video_cpu_s) / (x_cpu * 100.0).max(1e-9);
+            let bytes_ratio = video_bytes as f64 / (x_bytes as f64).max(1.0);
+            println!("ratio ours/x264 (video): CPU {cpu_ratio:.2}×, bytes {bytes_ratio:.2}×");
+            json["x264_cpu_pct"] = (x_cpu * 100.0).into();
+            json["x264_mb_min"] = x_mb_min.into();
+            json["x264_vmaf"] = x_q.vmaf.into();
+            json["x264_psnr_y"] = x_q.psnr_y.into();
+            json["x264_ssim_y"] = x_q.ssim_y.into();
+            json["ratio_cpu"] = cpu_ratio.into();
+            json["ratio_bytes"] = bytes_ratio.into();
         }
-        let x = run_x264(name, &a, &ours.frames)?;
-        let x_q = quality(name, &a, &x.files[0], &ours.frames[0])?;
-        let x_bytes: u64 = x.bytes.iter().sum();
-        let x_cpu = x.cpu_s / a.seconds as f64;
-        let x_mb_min = x_bytes as f64 / minutes / 1e6;
-        println!(
-            "x264 ultrafast crf {} (same frames, video only): CPU {:.1} % of one core, {:.3} MB/min, active monitor PSNR-Y {:.2} dB, PSNR-YUV {:.2} dB, SSIM-Y {:.4}",
-            a.x264_crf,
-            x_cpu * 100.0,
-            x_mb_min,
-            x_q.psnr_y,
-            x_q.psnr_yuv,
-            x_q.ssim_y
-        );
-        println!(
-            "ratio ours/x264 (video): CPU {:.2}×, bytes {:.2}×",
-            (ours.video_cpu_s / a.seconds as f64) / x_cpu.max(1e-9),
-            (video_bytes as f64) / (x_bytes as f64).max(1.0)
-        );
-        println!(
-            "JSON {{\"workload\":\"{name}\",\"quantizer\":{},\"speed\":{},\"idle_ms\":{},\"frames\":{frames:?},\"ours_cpu_pct\":{:.2},\"ours_video_cpu_pct\":{:.2},\"ours_mb_min\":{:.4},\"ours_video_mb_min\":{:.4},\"ours_psnr_y\":{:.2},\"ours_ssim_y\":{:.4},\"ours_peak_rss_mb\":{:.0},\"x264_cpu_pct\":{:.2},\"x264_mb_min\":{:.4},\"x264_psnr_y\":{:.2},\"x264_ssim_y\":{:.4}}}",
-            a.quantizer,
-            a.speed,
-            a.idle_ms,
-            ours_cpu * 100.0,
-            ours.video_cpu_s / a.seconds as f64 * 100.0,
-            ours_mb_min,
-            video_bytes as f64 / minutes / 1e6,
-            ours_q.psnr_y,
-            ours_q.ssim_y,
-            ours.peak_rss_mb,
-            x_cpu * 100.0,
-            x_mb_min,
-            x_q.psnr_y,
-            x_q.ssim_y
-        );
+        println!("JSON {json}");
     }
     Ok(())
 }

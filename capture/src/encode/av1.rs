@@ -34,7 +34,7 @@ impl Default for Av1Settings {
     fn default() -> Self {
         Av1Settings {
             speed: 10,
-            quantizer: 120,
+            quantizer: 100,
             rdo_lookahead_frames: 1,
             threads: 1,
             tiles: 1,

@@ -5,8 +5,8 @@ use crate::audio::BLOCK_FRAMES;
 use crate::error::EncodeError;
 use crate::mux::CodecConfig;
 
-/// Default bitrate for the stereo pair (bits per second).
-pub const DEFAULT_BITRATE: i32 = 32_000;
+/// Default bitrate for the stereo pair (bits per second): 12 kb/s per side of speech.
+pub const DEFAULT_BITRATE: i32 = 24_000;
 
 /// An Opus encoder for 20 ms stereo blocks.
 pub struct OpusEncoder {
@@ -82,7 +82,7 @@ mod tests {
                 .collect();
             bytes += enc.encode(&block).unwrap().len();
         }
-        // One second at 32 kb/s ≈ 4000 bytes.
+        // One second at 24 kb/s ≈ 3000 bytes.
         assert!((1_000..8_000).contains(&bytes), "{bytes} bytes for 1 s");
         assert!(enc.encode(&[0.0; 10]).is_err());
         assert!(matches!(

@@ -1,8 +1,15 @@
 //! Where media segments are cut on the recording's timeline, and unit conversions.
 //!
-//! Segments of every track are cut on one grid (multiples of the segment length from the
-//! recording's start), so the tracks' segments line up for HLS. A segment that would be
-//! shorter than half the length (after a pause or a late start) is merged into the next one.
+//! Cuts fall on one grid (multiples of the segment length from the recording's start), so the
+//! tracks' segments line up for HLS. A segment that would be shorter than half the length
+//! (after a pause or a late start) is merged into the next one.
+//!
+//! Every segment starts with a keyframe, and on screens keyframes are what costs bytes (a
+//! 1080p page of text is 50–200 KB as an AV1 keyframe, a clock tick 1 KB as an inter frame).
+//! So a video segment is cut at a grid line only when a *large* change arrives (a new page:
+//! it is nearly a keyframe's worth anyway) or when it reached [`SegmentRule::max_segment_ms`];
+//! a monitor showing a ticking clock or someone typing gets one keyframe per minute, a busy
+//! one a segment every ~10 s. Audio is cut at every grid line.
 
 /// The first cut after a segment that starts at `start_ms`: the next grid line at least half
 /// a segment away.
@@ -13,6 +20,33 @@ pub fn next_cut_ms(start_ms: u64, segment_ms: u64) -> u64 {
         cut += segment_ms;
     }
     cut
+}
+
+/// When video segments are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentRule {
+    /// The grid (target segment length), ms.
+    pub segment_ms: u64,
+    /// Longest segment, ms (a grid multiple).
+    pub max_segment_ms: u64,
+}
+
+impl SegmentRule {
+    /// The grid line at which a segment that started at `start_ms` is closed even without a
+    /// large change (its last frame is then re-encoded as the next segment's keyframe).
+    pub fn forced_cut_ms(&self, start_ms: u64) -> u64 {
+        let seg = self.segment_ms.max(1);
+        let earliest = next_cut_ms(start_ms, seg);
+        let by_max = (start_ms + self.max_segment_ms.max(seg)).div_ceil(seg) * seg;
+        by_max.max(earliest)
+    }
+
+    /// Whether a new frame at `at_ms` starts a new segment (as its keyframe) when the open
+    /// segment started at `start_ms`; `large` says whether the frame is a large change.
+    pub fn frame_starts_segment(&self, start_ms: u64, at_ms: u64, large: bool) -> bool {
+        at_ms >= next_cut_ms(start_ms, self.segment_ms)
+            && (large || at_ms >= self.forced_cut_ms(start_ms))
+    }
 }
 
 /// Milliseconds on the timeline → track units.
@@ -48,6 +82,23 @@ mod tests {
             prop_assert_eq!(cut % seg, 0);
             prop_assert!(cut - start >= seg.div_ceil(2));
             prop_assert!(cut - start <= seg + seg / 2);
+        }
+
+        #[test]
+        fn forced_cuts_bound_segment_length(
+            start in 0u64..10_000_000, seg in 1_000u64..20_000, max_mult in 1u64..10,
+        ) {
+            let rule = SegmentRule { segment_ms: seg, max_segment_ms: seg * max_mult };
+            let forced = rule.forced_cut_ms(start);
+            prop_assert_eq!(forced % seg, 0);
+            prop_assert!(forced >= next_cut_ms(start, seg));
+            prop_assert!(forced - start <= seg * max_mult + seg + seg / 2);
+            // A small change never cuts before the forced line, a large one at the grid.
+            prop_assert!(!rule.frame_starts_segment(start, forced - 1, false));
+            prop_assert!(rule.frame_starts_segment(start, forced, false));
+            let grid = next_cut_ms(start, seg);
+            prop_assert!(rule.frame_starts_segment(start, grid, true));
+            prop_assert!(!rule.frame_starts_segment(start, grid - 1, true));
         }
 
         #[test]

@@ -13,6 +13,7 @@
 //! segment (a gap on the timeline); resume opens new segments starting on keyframes.
 
 mod audio_track;
+pub mod budget;
 pub mod clock;
 pub mod rate;
 mod screen_loop;
@@ -28,6 +29,7 @@ use agentrec_core::recorder::Source;
 use agentrec_core::{CallId, MonitorId, RecordingId};
 
 pub use clock::Timeline;
+pub use video_track::{IDLE_FLUSH_MS, VIDEO_TIMESCALE};
 
 use crate::encode::av1::Av1Settings;
 use crate::error::CaptureError;
@@ -48,8 +50,11 @@ pub struct SessionConfig {
     /// Start tracks by itself for monitors plugged in mid-run (the CLI); the app leaves this
     /// off and answers [`CaptureEvent::MonitorAdded`] through the Recorder instead.
     pub auto_add_monitors: bool,
-    /// Target segment length (ms).
+    /// Target segment length (ms): the grid segments are cut on.
     pub segment_ms: u64,
+    /// Longest video segment (ms): a monitor without large changes gets a keyframe this
+    /// often (see `mux::segmenter`).
+    pub max_segment_ms: u64,
     /// rav1e settings.
     pub av1: Av1Settings,
     /// Opus bitrate (bits per second).
@@ -61,6 +66,9 @@ pub struct SessionConfig {
     pub active_area_ppm: u64,
     /// See `active_area_ppm`.
     pub idle_interval_ms: u64,
+    /// CPU the encoders may use on average, in cores (0: unlimited); beyond it the frame
+    /// rate drops (see `session::budget`).
+    pub cpu_budget_cores: f64,
 }
 
 impl SessionConfig {
@@ -73,11 +81,13 @@ impl SessionConfig {
             monitors: Vec::new(),
             auto_add_monitors: false,
             segment_ms: 10_000,
+            max_segment_ms: 60_000,
             av1: Av1Settings::default(),
             audio_bitrate: crate::encode::opus::DEFAULT_BITRATE,
             queue_frames: 2,
             active_area_ppm: 10_000,
             idle_interval_ms: 1_000,
+            cpu_budget_cores: 1.0,
         }
     }
 }
@@ -245,9 +255,10 @@ impl CaptureSession {
                 s.max_monitors, s.fps_cap
             )));
         }
-        if config.segment_ms < 1_000 {
+        if config.segment_ms < 1_000 || config.max_segment_ms < config.segment_ms {
             return Err(CaptureError::InvalidSettings("segments under 1 s".into()));
         }
+        crate::source::tune_allocator();
         let now_unix = unix_ms();
         let manifest = spool.begin_recording(config.recording, config.call.clone(), now_unix)?;
         let offset_ms = now_unix

@@ -62,6 +62,11 @@ impl MonitorRate {
             .is_none_or(|last| now_ms + 5 >= last + interval)
     }
 
+    /// Whether the pending change is large (a new page rather than a clock tick).
+    pub fn is_large(&self, rule: &RateRule, area: u64) -> bool {
+        self.force || self.pending_px * 1_000_000 >= area.max(1) * rule.active_area_ppm
+    }
+
     /// The frame captured at `now_ms` was handed to the encoder.
     pub fn captured(&mut self, now_ms: u64) {
         self.pending_px = 0;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use agentrec_core::MonitorId;
 
 use super::audio_track::{AudioMsg, AudioTrack};
+use super::budget::CpuBudget;
 use super::rate::{MonitorRate, RateRule};
 use super::video_track::{TrackMsg, VideoTrack, VideoTrackSetup};
 use super::{
@@ -16,6 +17,7 @@ use super::{
 };
 use crate::encode::yuv::fit_size;
 use crate::error::SourceError;
+use crate::mux::segmenter::SegmentRule;
 use crate::source::{AudioSource, BgrxFrame, MonitorInfo, ScreenSource};
 use crate::spool::Spool;
 
@@ -30,6 +32,7 @@ struct VideoHandle {
     thread: JoinHandle<()>,
     rate: MonitorRate,
     dropped: u64,
+    last_drop_report: Option<u64>,
     failing: bool,
 }
 
@@ -46,7 +49,12 @@ pub(crate) struct ScreenLoop {
     audio: Option<(flume::Sender<AudioMsg>, JoinHandle<()>)>,
     known: Vec<MonitorInfo>,
     paused: bool,
+    budget: SharedBudget,
+    origin: Instant,
 }
+
+/// The session's CPU budget, charged by the encoder threads.
+pub(crate) type SharedBudget = std::sync::Arc<std::sync::Mutex<CpuBudget>>;
 
 impl ScreenLoop {
     pub fn new(
@@ -58,6 +66,7 @@ impl ScreenLoop {
         control_tx: flume::Sender<Control>,
         events: flume::Sender<CaptureEvent>,
     ) -> ScreenLoop {
+        let cfg_budget = cfg.cpu_budget_cores;
         ScreenLoop {
             cfg,
             screen: sources.screen,
@@ -71,6 +80,11 @@ impl ScreenLoop {
             audio: None,
             known: Vec::new(),
             paused: false,
+            budget: std::sync::Arc::new(std::sync::Mutex::new(CpuBudget::new(
+                cfg_budget,
+                Duration::from_secs(2),
+            ))),
+            origin: Instant::now(),
         }
     }
 
@@ -232,10 +246,14 @@ impl ScreenLoop {
             start_ms,
             spool: self.spool.clone(),
             timeline: self.timeline,
-            segment_ms: self.cfg.segment_ms,
+            rule: SegmentRule {
+                segment_ms: self.cfg.segment_ms,
+                max_segment_ms: self.cfg.max_segment_ms,
+            },
             events: self.events.clone(),
             control: self.control_tx.clone(),
             recycle: recycle_tx,
+            budget: (self.budget.clone(), self.origin),
         };
         let track = match VideoTrack::open(setup) {
             Ok(t) => t,
@@ -266,6 +284,7 @@ impl ScreenLoop {
                 thread,
                 rate: MonitorRate::new(),
                 dropped: 0,
+                last_drop_report: None,
                 failing: false,
             }),
             Err(e) => self.emit(CaptureEvent::SourceFailed {
@@ -351,6 +370,15 @@ impl ScreenLoop {
             if self.paused || !t.rate.due(&rule, now_ms) {
                 continue;
             }
+            let allowed = self
+                .budget
+                .lock()
+                .map(|mut b| b.allows(self.origin.elapsed()))
+                .unwrap_or(true);
+            if !allowed {
+                // Over the CPU budget: the change stays pending.
+                continue;
+            }
             let mut frame = t.recycle.try_recv().unwrap_or_default();
             let captured_at = Instant::now();
             match self.screen.capture(&t.monitor, &mut frame) {
@@ -378,12 +406,19 @@ impl ScreenLoop {
                 }
             }
             let at_ms = self.timeline.ms_at(captured_at);
-            match t.tx.try_send(TrackMsg::Frame(frame, at_ms)) {
+            let area = u64::from(t.monitor.rect.width) * u64::from(t.monitor.rect.height);
+            let large = t.rate.is_large(&rule, area);
+            match t.tx.try_send(TrackMsg::Frame(frame, at_ms, large)) {
                 Ok(()) => t.rate.captured(at_ms),
                 Err(flume::TrySendError::Full(_)) => {
                     // The encoder is behind: drop this frame; the change stays pending.
                     t.dropped += 1;
-                    if let Some(track) = t.track_no {
+                    // Reported at most once a second per track.
+                    let report = t.last_drop_report.is_none_or(|r| now_ms >= r + 1_000);
+                    if report {
+                        t.last_drop_report = Some(now_ms);
+                    }
+                    if let Some(track) = t.track_no.filter(|_| report) {
                         let _ = self.events.try_send(CaptureEvent::FramesDropped {
                             track,
                             total: t.dropped,

@@ -1,10 +1,18 @@
-//! One monitor's track on its own thread: BGRX frames → I420 → rav1e → fMP4 segments cut on
-//! the timeline grid → spool. A monitor that stays unchanged across a cut gets its last
-//! frame re-encoded as the new segment's keyframe, so every segment decodes on its own.
+//! One monitor's track on its own thread: BGRX frames → I420 → rav1e → fMP4 segments → spool.
+//!
+//! Segments are cut by [`SegmentRule`]: at a grid line when a large change arrives (that
+//! frame becomes the keyframe), or at the longest-segment line, where the last frame is
+//! re-encoded as the next segment's keyframe, so every segment decodes on its own. When the
+//! monitor has been idle for [`IDLE_FLUSH_MS`], the encoder is flushed and dropped (rav1e
+//! holds ~85 MB per 1080p context); the next frame starts a new encoder run with a keyframe
+//! inside the same segment.
 
 use agentrec_core::RecordingId;
 use agentrec_core::media::{SegmentInfo, TrackInfo, TrackMedia};
 
+use std::time::Instant;
+
+use super::screen_loop::SharedBudget;
 use super::{CaptureEvent, Control, Timeline, TrackEndReason};
 use crate::encode::av1::{Av1Encoder, Av1Settings};
 use crate::encode::{VideoEncoder, Yuv420Frame};
@@ -12,19 +20,21 @@ use crate::error::{CaptureError, EncodeError};
 use crate::mux::InitParams;
 use crate::mux::boxes::init_segment;
 use crate::mux::fragment::{Fragment, FragmentSample};
-use crate::mux::segmenter::{ms_to_units, next_cut_ms};
+use crate::mux::segmenter::{SegmentRule, ms_to_units};
 use crate::poster::{POSTER_WIDTH, poster_jpeg};
 use crate::source::{BgrxFrame, MonitorInfo};
 use crate::spool::Spool;
 
 /// Video timestamps: 90 kHz.
 pub const VIDEO_TIMESCALE: u32 = 90_000;
+/// An encoder idle this long is flushed and its memory released.
+pub const IDLE_FLUSH_MS: u64 = 3_000;
 
 /// Messages to a video track thread.
 #[derive(Debug)]
 pub(crate) enum TrackMsg {
-    /// A captured frame and its timeline time.
-    Frame(BgrxFrame, u64),
+    /// A captured frame, its timeline time, and whether it is a large change.
+    Frame(BgrxFrame, u64, bool),
     /// Close the segment at this time; wait for `Resume`.
     Pause(u64),
     /// Frames come again.
@@ -38,11 +48,14 @@ pub(crate) struct VideoTrack {
     pub info: TrackInfo,
     pub spool: Spool,
     pub timeline: Timeline,
-    pub segment_ms: u64,
+    pub rule: SegmentRule,
     pub events: flume::Sender<CaptureEvent>,
     pub control: flume::Sender<Control>,
     pub recycle: flume::Sender<BgrxFrame>,
+    budget: (SharedBudget, Instant),
     encoder: Box<dyn VideoEncoder>,
+    /// An encoder run is open (frames may be inside rav1e).
+    encoding: bool,
     next_seq: u32,
     yuv: Yuv420Frame,
     have_frame: bool,
@@ -54,7 +67,8 @@ pub(crate) struct VideoTrack {
 
 struct OpenSegment {
     start_ms: u64,
-    cut_ms: u64,
+    /// Closed here at the latest.
+    forced_cut_ms: u64,
     fragment: Fragment,
 }
 
@@ -68,10 +82,11 @@ pub(crate) struct VideoTrackSetup {
     pub start_ms: u64,
     pub spool: Spool,
     pub timeline: Timeline,
-    pub segment_ms: u64,
+    pub rule: SegmentRule,
     pub events: flume::Sender<CaptureEvent>,
     pub control: flume::Sender<Control>,
     pub recycle: flume::Sender<BgrxFrame>,
+    pub budget: (SharedBudget, Instant),
 }
 
 impl VideoTrack {
@@ -108,11 +123,13 @@ impl VideoTrack {
             info,
             spool: s.spool,
             timeline: s.timeline,
-            segment_ms: s.segment_ms,
+            rule: s.rule,
             events: s.events,
             control: s.control,
             recycle: s.recycle,
+            budget: s.budget,
             encoder: Box::new(encoder),
+            encoding: false,
             next_seq,
             yuv: Yuv420Frame::default(),
             have_frame: false,
@@ -139,7 +156,13 @@ impl VideoTrack {
         let end_reason = loop {
             let msg = match &self.segment {
                 Some(seg) => {
-                    let deadline = self.timeline.instant_of(seg.cut_ms);
+                    let mut deadline_ms = seg.forced_cut_ms;
+                    if self.encoding
+                        && let Some(last) = self.last_ms
+                    {
+                        deadline_ms = deadline_ms.min(last + IDLE_FLUSH_MS);
+                    }
+                    let deadline = self.timeline.instant_of(deadline_ms);
                     match rx.recv_deadline(deadline) {
                         Ok(m) => Some(m),
                         Err(flume::RecvTimeoutError::Timeout) => None,
@@ -154,8 +177,8 @@ impl VideoTrack {
                 },
             };
             let result = match msg {
-                None => self.cut_static(),
-                Some(TrackMsg::Frame(frame, at_ms)) => self.on_frame(frame, at_ms),
+                None => self.on_timer(),
+                Some(TrackMsg::Frame(frame, at_ms, large)) => self.on_frame(frame, at_ms, large),
                 Some(TrackMsg::Pause(at_ms)) => {
                     self.paused = true;
                     self.close_segment(at_ms)
@@ -199,14 +222,37 @@ impl VideoTrack {
         }
     }
 
-    fn on_frame(&mut self, frame: BgrxFrame, at_ms: u64) -> Result<(), CaptureError> {
+    /// The forced cut or the idle flush is due.
+    fn on_timer(&mut self) -> Result<(), CaptureError> {
+        let now_ms = self.timeline.now_ms();
+        match &self.segment {
+            Some(seg) if now_ms >= seg.forced_cut_ms => self.cut_static(),
+            Some(_) if self.encoding => self.flush_encoder(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends the encoder run: its remaining packets go into the open segment, its memory is
+    /// released.
+    fn flush_encoder(&mut self) -> Result<(), CaptureError> {
+        if !self.encoding {
+            return Ok(());
+        }
+        self.encoding = false;
+        let packets = self.encoder.finish_segment()?;
+        self.push_packets(packets);
+        crate::source::release_free_memory();
+        Ok(())
+    }
+
+    fn on_frame(&mut self, frame: BgrxFrame, at_ms: u64, large: bool) -> Result<(), CaptureError> {
         if self.paused {
             let _ = self.recycle.try_send(frame);
             return Ok(());
         }
-        // Cross every grid line passed since the last frame before taking this one; a frame
-        // exactly on the line starts the next segment itself.
-        while let Some(cut) = self.segment.as_ref().map(|s| s.cut_ms)
+        // Cross every forced cut passed since the last frame; a frame exactly on the line
+        // starts the next segment itself.
+        while let Some(cut) = self.segment.as_ref().map(|s| s.forced_cut_ms)
             && at_ms >= cut
         {
             if at_ms == cut {
@@ -214,6 +260,11 @@ impl VideoTrack {
             } else {
                 self.cut_static()?;
             }
+        }
+        if let Some(seg) = &self.segment
+            && self.rule.frame_starts_segment(seg.start_ms, at_ms, large)
+        {
+            self.close_segment(at_ms)?;
         }
         if !self.poster_done {
             self.poster_done = true;
@@ -237,7 +288,7 @@ impl VideoTrack {
     /// The grid line was reached: close the segment there and start the next one with the
     /// last frame as its keyframe.
     fn cut_static(&mut self) -> Result<(), CaptureError> {
-        let Some(cut) = self.segment.as_ref().map(|s| s.cut_ms) else {
+        let Some(cut) = self.segment.as_ref().map(|s| s.forced_cut_ms) else {
             return Ok(());
         };
         self.close_segment(cut)?;
@@ -256,16 +307,28 @@ impl VideoTrack {
         };
         self.last_ms = Some(at_ms);
         if self.segment.is_none() {
-            self.encoder.begin_segment()?;
+            self.flush_encoder()?;
             self.segment = Some(OpenSegment {
                 start_ms: at_ms,
-                cut_ms: next_cut_ms(at_ms, self.segment_ms),
+                forced_cut_ms: self.rule.forced_cut_ms(at_ms),
                 fragment: Fragment::new(),
             });
         }
+        if !self.encoding {
+            // A new run: its first frame is a keyframe (the segment's first, or one inside
+            // the segment after an idle flush).
+            self.encoder.begin_segment()?;
+            self.encoding = true;
+        }
+        let started = Instant::now();
         let packets = self
             .encoder
             .encode(&self.yuv, ms_to_units(at_ms, VIDEO_TIMESCALE))?;
+        // Wall time of the (synchronous) encode: the CPU it took, or more under contention.
+        let (budget, origin) = &self.budget;
+        if let Ok(mut b) = budget.lock() {
+            b.charge(origin.elapsed(), started.elapsed());
+        }
         self.push_packets(packets);
         Ok(())
     }
@@ -286,8 +349,7 @@ impl VideoTrack {
         if self.segment.is_none() {
             return Ok(());
         }
-        let packets = self.encoder.finish_segment()?;
-        self.push_packets(packets);
+        self.flush_encoder()?;
         let Some(seg) = self.segment.take() else {
             return Ok(());
         };

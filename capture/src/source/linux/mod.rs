@@ -38,3 +38,24 @@ pub fn lower_thread_priority() {
         libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
+
+/// glibc keeps freed memory in per-thread arenas; give it back.
+#[cfg(target_env = "gnu")]
+pub fn release_free_memory() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Blocks of 1 MiB and more come from mmap and go back to the OS when freed (a fixed
+/// threshold also stops glibc from raising it dynamically to 32 MiB).
+#[cfg(target_env = "gnu")]
+pub fn tune_allocator() {
+    // SAFETY: mallopt only changes allocator parameters.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
