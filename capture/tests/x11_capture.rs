@@ -233,3 +233,23 @@ fn monitors_plugged_and_unplugged_mid_recording_start_and_end_their_tracks() {
         export_and_check(&spool, rec, t.info.track, dir.path());
     }
 }
+
+#[test]
+fn the_cli_lists_the_monitors() {
+    let x = Xvfb::four_monitors().unwrap();
+    let out = std::process::Command::new(cli())
+        .arg("monitors")
+        .env("DISPLAY", x.display())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], "MON0\t1920x1080+0+0\tprimary");
+    assert_eq!(lines[3], "MON3\t1920x1080+5760+0");
+}

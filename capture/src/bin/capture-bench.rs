@@ -140,6 +140,8 @@ struct MonitorRun {
     have_frame: bool,
     encoding: bool,
     last_ms: Option<u64>,
+    /// CPU spent flushing, not yet charged to the budget.
+    flush_cpu_s: f64,
     /// (start, forced cut, samples)
     segment: Option<(u64, u64, Fragment)>,
     seq: u32,
@@ -170,7 +172,9 @@ impl MonitorRun {
     fn flush_encoder(&mut self) -> anyhow::Result<()> {
         if self.encoding {
             self.encoding = false;
+            let t0 = thread_cpu_s();
             let packets = self.encoder.finish_segment()?;
+            self.flush_cpu_s += thread_cpu_s() - t0;
             self.push(packets);
             agentrec_capture::source::release_free_memory();
         }
@@ -263,6 +267,7 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
             segment: None,
             encoding: false,
             last_ms: None,
+            flush_cpu_s: 0.0,
             seq: 1,
             bytes: file.len() as u64,
             file,
@@ -287,7 +292,11 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
     while t < end_ms {
         screen.set_time_ms(t);
         let damage = screen.poll_damage()?;
-        for (i, m) in monitors.iter().enumerate() {
+        // Round robin, as the session's screen loop.
+        let n = monitors.len();
+        for k in 0..n {
+            let i = (k + (t / rule.tick_ms) as usize) % n;
+            let m = &monitors[i];
             let run = &mut runs[i];
             if let Some(d) = damage.iter().find(|d| d.monitor == m.id) {
                 run.rate.damaged(&rule, d.pixels, area, t);
@@ -306,6 +315,9 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
                 run.flush_encoder()?;
             }
             cpu += thread_cpu_s() - t0;
+            // Flushing (segment ends, idle) charges the budget, as in the session.
+            let flushed = std::mem::take(&mut run.flush_cpu_s);
+            budget.charge(Duration::from_millis(t), Duration::from_secs_f64(flushed));
             if run.rate.due(&rule, t) && budget.allows(Duration::from_millis(t)) {
                 screen.capture(m, &mut bgrx)?; // rendering: not the pipeline's cost
                 let t0 = thread_cpu_s();
@@ -320,6 +332,7 @@ fn run_ours(name: &str, a: &Args) -> anyhow::Result<OursResult> {
                 run.encode_current(t, &seg_rule)?;
                 run.rate.captured(t);
                 let spent = thread_cpu_s() - t0;
+                run.flush_cpu_s = 0.0; // already inside `spent`
                 budget.charge(Duration::from_millis(t), Duration::from_secs_f64(spent));
                 cpu += spent;
             }

@@ -51,6 +51,7 @@ pub(crate) struct ScreenLoop {
     paused: bool,
     budget: SharedBudget,
     origin: Instant,
+    round_robin: usize,
 }
 
 /// The session's CPU budget, charged by the encoder threads.
@@ -85,6 +86,7 @@ impl ScreenLoop {
                 Duration::from_secs(2),
             ))),
             origin: Instant::now(),
+            round_robin: 0,
         }
     }
 
@@ -188,7 +190,15 @@ impl ScreenLoop {
     }
 
     fn start_audio(&mut self, start_ms: u64) {
-        let sources = std::mem::take(&mut self.audio_sources);
+        // Only the sides the policy records.
+        let policy = self.cfg.settings.audio;
+        let sources: Vec<Box<dyn AudioSource>> = std::mem::take(&mut self.audio_sources)
+            .into_iter()
+            .filter(|s| match s.side() {
+                crate::source::AudioSide::Microphone => policy.microphone,
+                crate::source::AudioSide::System => policy.system,
+            })
+            .collect();
         if sources.is_empty() {
             return;
         }
@@ -362,7 +372,12 @@ impl ScreenLoop {
             active_area_ppm: self.cfg.active_area_ppm,
         };
         let mut gone = Vec::new();
-        for t in &mut self.tracks {
+        // Start with a different monitor each tick, so that under the CPU budget no monitor
+        // starves the others.
+        self.round_robin = self.round_robin.wrapping_add(1);
+        let n = self.tracks.len();
+        for k in 0..n {
+            let t = &mut self.tracks[(self.round_robin + k) % n];
             if let Some(px) = damage_by_monitor.get(&t.monitor.id) {
                 let area = u64::from(t.monitor.rect.width) * u64::from(t.monitor.rect.height);
                 t.rate.damaged(&rule, *px, area, now_ms);

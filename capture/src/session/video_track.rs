@@ -239,7 +239,10 @@ impl VideoTrack {
             return Ok(());
         }
         self.encoding = false;
+        let started = Instant::now();
         let packets = self.encoder.finish_segment()?;
+        // Flushing encodes the frames rav1e still held: charge them too.
+        self.charge(started);
         self.push_packets(packets);
         crate::source::release_free_memory();
         Ok(())
@@ -324,13 +327,18 @@ impl VideoTrack {
         let packets = self
             .encoder
             .encode(&self.yuv, ms_to_units(at_ms, VIDEO_TIMESCALE))?;
-        // Wall time of the (synchronous) encode: the CPU it took, or more under contention.
+        self.charge(started);
+        self.push_packets(packets);
+        Ok(())
+    }
+
+    /// Charges the CPU budget with the wall time since `started` of a synchronous encoder
+    /// call: the CPU it took, or more under contention.
+    fn charge(&self, started: Instant) {
         let (budget, origin) = &self.budget;
         if let Ok(mut b) = budget.lock() {
             b.charge(origin.elapsed(), started.elapsed());
         }
-        self.push_packets(packets);
-        Ok(())
     }
 
     fn push_packets(&mut self, packets: Vec<crate::encode::EncodedPacket>) {
