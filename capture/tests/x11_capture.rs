@@ -78,6 +78,7 @@ fn four_monitors_record_their_own_content() {
     let rec = recording(1);
     let mut cfg = SessionConfig::new(rec, "call".into(), CapturePolicy::default());
     cfg.segment_ms = 2_000;
+    cfg.max_segment_ms = 2_000;
     let screen = Box::new(X11Screen::connect(Some(x.display())).unwrap());
     let session = CaptureSession::start(
         cfg,

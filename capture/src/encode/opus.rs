@@ -5,8 +5,10 @@ use crate::audio::BLOCK_FRAMES;
 use crate::error::EncodeError;
 use crate::mux::CodecConfig;
 
-/// Default bitrate for the stereo pair (bits per second): 12 kb/s per side of speech.
-pub const DEFAULT_BITRATE: i32 = 24_000;
+/// Default bitrate for the stereo pair (bits per second). At 24 kb/s libopus starts coding
+/// stereo jointly and one side leaks into the other (−25 dB measured); at 32 kb/s the sides
+/// stay apart (−59 dB), which QA and transcription need.
+pub const DEFAULT_BITRATE: i32 = 32_000;
 
 /// An Opus encoder for 20 ms stereo blocks.
 pub struct OpusEncoder {
@@ -73,6 +75,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_two_sides_stay_apart() {
+        for right in [false, true] {
+            let mut enc = OpusEncoder::new(DEFAULT_BITRATE).unwrap();
+            let mut dec = opus::Decoder::new(48_000, opus::Channels::Stereo).unwrap();
+            let mut energy = [0.0f64; 2];
+            for i in 0..100 {
+                let block: Vec<f32> = (0..BLOCK_FRAMES * 2)
+                    .map(|k| {
+                        let n = (i * BLOCK_FRAMES + k / 2) as f32;
+                        let s = (n * 0.03).sin() * 0.3 + (n * 0.11).sin() * 0.1;
+                        if (k % 2 == 1) == right { s } else { 0.0 }
+                    })
+                    .collect();
+                let packet = enc.encode(&block).unwrap();
+                let mut out = vec![0f32; BLOCK_FRAMES * 2];
+                dec.decode_float(&packet, &mut out, false).unwrap();
+                if i > 10 {
+                    for c in out.chunks(2) {
+                        energy[0] += f64::from(c[0] * c[0]);
+                        energy[1] += f64::from(c[1] * c[1]);
+                    }
+                }
+            }
+            let (talk, other) = if right {
+                (energy[1], energy[0])
+            } else {
+                (energy[0], energy[1])
+            };
+            assert!(
+                other < talk * 1e-4,
+                "crosstalk {other} vs {talk} (right: {right})"
+            );
+        }
+    }
+
+    #[test]
     fn encodes_20ms_blocks_at_a_voice_bitrate() {
         let mut enc = OpusEncoder::new(DEFAULT_BITRATE).unwrap();
         let mut bytes = 0;
@@ -82,7 +120,7 @@ mod tests {
                 .collect();
             bytes += enc.encode(&block).unwrap().len();
         }
-        // One second at 24 kb/s ≈ 3000 bytes.
+        // One second at 32 kb/s ≈ 4000 bytes.
         assert!((1_000..8_000).contains(&bytes), "{bytes} bytes for 1 s");
         assert!(enc.encode(&[0.0; 10]).is_err());
         assert!(matches!(

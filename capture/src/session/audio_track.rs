@@ -19,6 +19,9 @@ use crate::mux::segmenter::{next_cut_ms, units_to_ms};
 use crate::source::{AUDIO_RATE, AudioChunk, AudioSide, AudioSource};
 use crate::spool::Spool;
 
+/// How often failed audio sources are reopened.
+const RETRY: Duration = Duration::from_secs(3);
+
 /// Messages to the audio track thread.
 #[derive(Debug)]
 pub(crate) enum AudioMsg {
@@ -110,7 +113,12 @@ impl AudioTrack {
         });
         let (chunk_tx, chunk_rx) = flume::bounded::<AudioChunk>(256);
         for source in &mut self.sources {
-            if let Err(e) = source.start(chunk_tx.clone()) {
+            // A busy audio server can be slow to open the first stream: one more try before
+            // reporting.
+            let started = source
+                .start(chunk_tx.clone())
+                .or_else(|_| source.start(chunk_tx.clone()));
+            if let Err(e) = started {
                 self.failed.push(source.side());
                 let _ = self.events.try_send(CaptureEvent::SourceFailed {
                     source: source_of(source.side()),
@@ -118,7 +126,7 @@ impl AudioTrack {
                 });
             }
         }
-        drop(chunk_tx);
+        let mut next_retry = Instant::now() + RETRY;
         let end = loop {
             match rx.try_recv() {
                 Ok(AudioMsg::Pause(at_ms)) => {
@@ -156,6 +164,10 @@ impl AudioTrack {
                 }
             }
             self.check_sources();
+            if !self.failed.is_empty() && Instant::now() >= next_retry {
+                next_retry = Instant::now() + RETRY;
+                self.retry_failed(&chunk_tx);
+            }
             if !self.paused {
                 let now = self.timeline.units_at(Instant::now(), AUDIO_RATE);
                 if let Err(e) = self.encode_ready(now)
@@ -185,9 +197,30 @@ impl AudioTrack {
         }
     }
 
+    /// Tries to reopen failed sources (device back, server restarted).
+    fn retry_failed(&mut self, chunk_tx: &flume::Sender<AudioChunk>) {
+        let failed = std::mem::take(&mut self.failed);
+        for side in failed {
+            let Some(source) = self.sources.iter_mut().find(|s| s.side() == side) else {
+                continue;
+            };
+            if source.start(chunk_tx.clone()).is_ok() {
+                let _ = self.events.try_send(CaptureEvent::SourceRecovered {
+                    source: source_of(side),
+                });
+            } else {
+                self.failed.push(side);
+            }
+        }
+    }
+
     fn check_sources(&mut self) {
         for source in &mut self.sources {
             if let Some(e) = source.poll_error() {
+                source.stop();
+                if !self.failed.contains(&source.side()) {
+                    self.failed.push(source.side());
+                }
                 let _ = self.events.try_send(CaptureEvent::SourceFailed {
                     source: source_of(source.side()),
                     error: e.to_string(),
