@@ -7,6 +7,8 @@
 
 pub mod postgres;
 pub mod process;
+pub mod pulse;
 pub mod s3;
+pub mod x11;
 
 pub use process::{Child, TestkitError, free_port, wait_until};
