@@ -22,6 +22,15 @@ const EVENTS: usize = 11;
 const FIRST_S: f64 = 0.5;
 const PERIOD_S: f64 = 1.0;
 
+/// Adds an onset unless it falls within half a period of the previous one: on a loaded
+/// machine the test's own player can starve for a few ms mid-beep (seen in CI: onsets at
+/// 6.93 and 6.98 s of one 100 ms beep), which must not count as a second event.
+fn push_onset(onsets: &mut Vec<f64>, t: f64) {
+    if onsets.last().is_none_or(|last| t - last >= PERIOD_S / 2.0) {
+        onsets.push(t);
+    }
+}
+
 #[test]
 fn flashes_and_beeps_stay_in_sync() {
     let x = Xvfb::four_monitors().unwrap();
@@ -120,7 +129,7 @@ fn flashes_and_beeps_stay_in_sync() {
     let mut flashes = Vec::new();
     for i in 1..frames.len() {
         if bright(&frames[i]) && !bright(&frames[i - 1]) {
-            flashes.push(times[i]);
+            push_onset(&mut flashes, times[i]);
         }
     }
     // Beep onsets: 5 ms windows going loud.
@@ -131,7 +140,7 @@ fn flashes_and_beeps_stay_in_sync() {
     for (i, w) in pcm.chunks(240).enumerate() {
         let loud = rms(w, 1) > 0.1;
         if loud && !loud_before {
-            beeps_at.push(audio_start + i as f64 * 240.0 / 48_000.0);
+            push_onset(&mut beeps_at, audio_start + i as f64 * 240.0 / 48_000.0);
         }
         loud_before = loud;
     }
