@@ -5,7 +5,8 @@
 //! as lost. Connectivity goes on the status board.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use agentrec_core::Input;
 use agentrec_core::wire::{AgentEvent, ServerEvent};
@@ -21,6 +22,8 @@ use crate::status::{AgentStatusBoard, ServerStatus};
 
 /// The server sends a keep-alive comment every 15 s; this much silence means a dead link.
 const SILENCE: Duration = Duration::from_secs(45);
+/// How often silence is checked.
+const SILENCE_CHECK: Duration = Duration::from_secs(5);
 /// Relayed events older than this are not acted on (the call is long over).
 const STALE_MS: i64 = 120_000;
 const CURSOR_FILE: &str = "events-cursor";
@@ -70,14 +73,29 @@ pub(super) async fn run(s: Stream) {
         s.board
             .update(|b| b.server = ServerStatus::Connected { url: url.clone() });
         backoff.reset();
-        let mut events = response.bytes_stream().eventsource();
+        // Keep-alives are SSE comments, which the parser swallows: silence is measured on
+        // the bytes.
+        let heard = Arc::new(Mutex::new(Instant::now()));
+        let heard_bytes = heard.clone();
+        let mut events = response
+            .bytes_stream()
+            .inspect(move |_| {
+                *heard_bytes.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now()
+            })
+            .eventsource();
         let why = loop {
             let next = tokio::select! {
                 () = s.cancel.cancelled() => return,
-                n = tokio::time::timeout(SILENCE, events.next()) => n,
+                n = tokio::time::timeout(SILENCE_CHECK, events.next()) => n,
             };
             let event = match next {
-                Err(_) => break "no keep-alive from the server".to_owned(),
+                Err(_) => {
+                    let silent = heard.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+                    if silent < SILENCE {
+                        continue;
+                    }
+                    break "no keep-alive from the server".to_owned();
+                }
                 Ok(None) => break "the server closed the event stream".to_owned(),
                 Ok(Some(Err(e))) => break format!("event stream broken: {e}"),
                 Ok(Some(Ok(event))) => event,
