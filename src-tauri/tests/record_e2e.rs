@@ -496,7 +496,6 @@ fn kill_9_mid_call_then_restart_uploads_a_partial_recording() {
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(25)).await;
         let s = bed.state().await.unwrap();
-        let recorded_before_kill = s["recorder"]["recorded_ms"].as_i64().unwrap();
         let rec_id = s["recorder"]["recording"].as_str().unwrap().to_owned();
         bed.kill_app();
         let killed_after = started.elapsed().as_millis() as i64;
@@ -512,9 +511,9 @@ fn kill_9_mid_call_then_restart_uploads_a_partial_recording() {
         let missing = a["missing"].as_array().unwrap();
         assert!(missing.len() <= 1, "at most one segment lost: {rec}");
         let duration = a["duration_ms"].as_i64().unwrap();
-        let lost = recorded_before_kill - duration;
+        let lost = killed_after - duration;
         eprintln!(
-            "measured: {} segment(s) missing at finalize; {duration} ms kept of ~{recorded_before_kill} ms recorded before the kill ({lost} ms lost; segments are 10 s)",
+            "measured: {} segment(s) missing at finalize; {duration} ms kept of {killed_after} ms recorded before the kill ({lost} ms lost: the segment in progress; segments are 10 s)",
             missing.len()
         );
         assert!(
@@ -544,6 +543,7 @@ fn server_outage_mid_call_loses_nothing() {
         let call = "e2e-call-outage";
         bed.call_event(json!({"type": "answered", "call_id": call, "acd": true}))
             .await;
+        let answered = Instant::now();
         bed.wait_status("recording").await;
         tokio::time::sleep(Duration::from_secs(5)).await;
         bed.server.stop();
@@ -576,6 +576,7 @@ fn server_outage_mid_call_loses_nothing() {
         );
         bed.call_event(json!({"type": "ended", "call_id": call, "wrapup": false}))
             .await;
+        let call_ms = answered.elapsed().as_millis() as i64;
         let rec = bed.wait_finalized(call, Duration::from_secs(120)).await;
         eprintln!("recording: {rec:#}");
         let a = &rec["agentrec"];
@@ -588,10 +589,10 @@ fn server_outage_mid_call_loses_nothing() {
         );
         let duration = a["duration_ms"].as_i64().unwrap();
         eprintln!(
-            "measured: outage {} s, recording {duration} ms, nothing missing",
+            "measured: outage {} s, call {call_ms} ms, recording {duration} ms, nothing missing",
             outage.as_secs()
         );
-        assert!(duration as u128 >= outage.as_millis() + 5_000, "{rec}");
+        assert_near("recording covers the whole call", duration, call_ms, 1_500);
         bed.download_decodes(&rec).await;
     });
 }
