@@ -119,12 +119,14 @@ impl ServerLink {
             tracing::error!("the server revoked this workstation's credential: enroll again");
             if let Some(Err(e)) = keyring(|s| s.delete_device_credential()).await {
                 tracing::error!(error = %e, "cannot delete the revoked credential");
+                self.needs_token(
+                    &target,
+                    "the server revoked this workstation's credential: enter a new enrollment token",
+                );
+                self.entered.notified().await;
             }
-            self.needs_token(
-                &target,
-                "the server revoked this workstation's credential: enter a new enrollment token",
-            );
-            self.entered.notified().await;
+            // Enrolls again with a token not tried yet (the managed config's may be new: the
+            // credential came from an earlier installation); else asks the agent for one.
         }
     }
 
