@@ -102,13 +102,29 @@ pub fn enroll(
     server_url: String,
     token: String,
 ) -> Result<(), EnrollError> {
+    // A managed machine takes a token from the agent only when the server needs a new one
+    // (revoked credential, refused token); the server stays the one IT configured.
+    let needs_token_for = match context.board.get().enrollment {
+        EnrollmentStatus::NeedsToken { server_url, .. } => Some(server_url),
+        _ => None,
+    };
+    let mut server_url = server_url.trim().trim_end_matches('/').to_owned();
     if context.managed {
-        return Err(EnrollError::AlreadyManaged {
-            message: "this workstation is managed by IT: its configuration decides the server"
-                .to_owned(),
-        });
+        let Some(managed_url) = needs_token_for else {
+            return Err(EnrollError::AlreadyManaged {
+                message: "this workstation is managed by IT: its configuration decides the server"
+                    .to_owned(),
+            });
+        };
+        if !server_url.is_empty() && server_url != managed_url {
+            return Err(EnrollError::AlreadyManaged {
+                message: format!(
+                    "this workstation is managed by IT: it enrolls with {managed_url}"
+                ),
+            });
+        }
+        server_url = managed_url;
     }
-    let server_url = server_url.trim().trim_end_matches('/').to_owned();
     config::check_server_url(&server_url).map_err(|message| EnrollError::InvalidUrl { message })?;
     let token = token.trim();
     if token.is_empty() {
@@ -123,27 +139,36 @@ pub fn enroll(
         .secrets
         .set_enrollment_token(token)
         .map_err(|e| save_failed(&e))?;
-    let data_dir = context
-        .data_dir
-        .as_deref()
-        .ok_or_else(|| EnrollError::SaveFailed {
-            message: "no per-user data directory".to_owned(),
-        })?;
-    config::save_user_enrollment(
-        data_dir,
-        &UserEnrollment {
-            server_url: server_url.clone(),
-        },
-    )
-    .map_err(|e| save_failed(&e))?;
+    if !context.managed {
+        let data_dir = context
+            .data_dir
+            .as_deref()
+            .ok_or_else(|| EnrollError::SaveFailed {
+                message: "no per-user data directory".to_owned(),
+            })?;
+        config::save_user_enrollment(
+            data_dir,
+            &UserEnrollment {
+                server_url: server_url.clone(),
+            },
+        )
+        .map_err(|e| save_failed(&e))?;
+    }
     tracing::info!(%server_url, "enrollment entered by the agent");
+    let source = if context.managed {
+        EnrollmentSource::Managed
+    } else {
+        EnrollmentSource::User
+    };
     context.board.update(|s| {
         s.enrollment = EnrollmentStatus::Pending {
             server_url,
-            source: EnrollmentSource::User,
+            source,
             detail: crate::enrollment::NO_SERVER_LINK.to_owned(),
         };
     });
+    // The server link waits for this to enroll (again).
+    context.enrollment_entered.notify_one();
     windows::close_enroll(&app);
     Ok(())
 }

@@ -25,6 +25,9 @@ pub struct ManagedConfig {
     pub local_api: LocalApiConfig,
     /// Whether the app registers itself to start at login (default on).
     pub autostart: Option<bool>,
+    /// The most the encrypted spool may hold on disk, in MiB (default 10 GiB): beyond it,
+    /// capture stops cleanly and the recording is marked as failed.
+    pub spool_quota_mb: Option<u64>,
 }
 
 /// Settings of the local API.

@@ -1,15 +1,15 @@
 //! Where this workstation enrolls, and whether it has: decided from the managed config, the
 //! first-run window's entry and the device credential in the keyring.
 //!
-//! The exchange of the enrollment token for a device credential belongs to the server link
-//! (issue 3's agent endpoints); until it is merged a known server stays `Pending`, honestly.
+//! The exchange of the enrollment token for a device credential is the server link's
+//! (`server_link`); until it has happened a known server is `Pending`.
 
 use crate::config::{ConfigError, ManagedLoad, UserEnrollment};
 use crate::secrets::Secrets;
 use crate::status::{EnrollmentSource, EnrollmentStatus};
 
-/// Why enrollment is pending in a build without the server link.
-pub const NO_SERVER_LINK: &str = "this build has no server link yet";
+/// Why enrollment is pending before the server link has tried.
+pub const NO_SERVER_LINK: &str = "connecting to the server";
 
 /// Where to enroll, as far as the files say.
 #[derive(Debug, Clone, PartialEq, Eq)]

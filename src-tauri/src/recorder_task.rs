@@ -9,9 +9,11 @@
 //! Time comes from `tokio::time::Instant`, so tests drive it with `tokio::time::pause`.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agentrec_core::{Action, Command, Input, Recorder, Refusal, Snapshot};
+use agentrec_core::call::Answered;
+use agentrec_core::{Action, CallEvent, CallId, Command, Input, Recorder, Refusal, Snapshot};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -65,12 +67,43 @@ pub struct Handled {
 pub struct RecorderHandle {
     tx: mpsc::Sender<Request>,
     snapshot: watch::Receiver<Snapshot>,
+    calls: Arc<Mutex<VecDeque<Answered>>>,
 }
 
+/// How many answered calls [`RecorderHandle::answered`] remembers.
+const CALLS_KEPT: usize = 16;
+
 impl RecorderHandle {
+    /// Remembers the details of answered calls as they pass (from any source: server, local
+    /// API), for the recording's metadata — the Recorder's commands carry only the call id.
+    fn note(&self, input: &Input) {
+        if let Input::Call(CallEvent::Answered(answered)) = input {
+            let mut calls = self
+                .calls
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            calls.retain(|a| a.call_id != answered.call_id);
+            if calls.len() == CALLS_KEPT {
+                calls.pop_front();
+            }
+            calls.push_back(answered.clone());
+        }
+    }
+
+    /// The answer event of `call`, if it passed through a handle recently.
+    pub fn answered(&self, call: &CallId) -> Option<Answered> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .find(|a| &a.call_id == call)
+            .cloned()
+    }
+
     /// Sends `input` and waits until it is handled (waiting for queue space first, at most
     /// `queue_timeout`).
     pub async fn input(&self, input: Input, queue_timeout: Duration) -> Result<Handled, SendError> {
+        self.note(&input);
         let (reply, handled) = oneshot::channel();
         let request = Request {
             input,
@@ -87,6 +120,7 @@ impl RecorderHandle {
     /// Queues `input` without waiting (for callers that cannot await, e.g. a tray click or the
     /// capture pipeline's threads).
     pub fn try_input(&self, input: Input) -> Result<(), SendError> {
+        self.note(&input);
         self.tx
             .try_send(Request { input, reply: None })
             .map_err(|e| match e {
@@ -152,6 +186,7 @@ pub fn prepare(recorder: Recorder) -> (RecorderHandle, PreparedOwner) {
         RecorderHandle {
             tx,
             snapshot: snapshot_rx,
+            calls: Arc::new(Mutex::new(VecDeque::new())),
         },
         PreparedOwner {
             recorder,

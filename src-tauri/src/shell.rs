@@ -9,12 +9,14 @@ use agentrec_core::{Input, Recorder};
 use tauri::menu::MenuEvent;
 use tauri::{AppHandle, Emitter, Manager, RunEvent};
 
-use crate::capture_port::{CaptureDriver, UnavailableCapture};
+use crate::capture_port::{CAPTURE_UNAVAILABLE, CaptureDriver, UnavailableCapture};
 use crate::local_api;
+use crate::pipeline::{self, PipelineConfig, PipelineHandle};
 use crate::recorder_task::{self, Consumers, RecorderHandle};
-use crate::recording_sink::NoUploader;
+use crate::recording_sink::{NoUploader, RecordingSink};
+use crate::server_link::ServerLink;
 use crate::startup::{self, Startup};
-use crate::status::{AgentStatus, AgentStatusBoard, EnrollmentStatus, StatusView};
+use crate::status::{AgentStatus, AgentStatusBoard, CaptureStatus, EnrollmentStatus, StatusView};
 use crate::tray;
 use crate::ui_port::{AgentUi, UiEffect};
 use crate::windows;
@@ -52,6 +54,10 @@ pub struct AppContext {
     pub data_dir: Option<std::path::PathBuf>,
     /// Whether IT manages this machine's config.
     pub managed: bool,
+    /// Woken when the agent enters a server URL or enrollment token.
+    pub enrollment_entered: Arc<tokio::sync::Notify>,
+    /// The recording pipeline (`None` when it could not start: no keyring, no data dir).
+    pub pipeline: Option<PipelineHandle>,
 }
 
 impl AppContext {
@@ -94,8 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn setup(app: &AppHandle, args: &Args) {
-    let capture: Box<dyn CaptureDriver> = Box::new(UnavailableCapture);
-    let mut initial = AgentStatus::initial(capture.status());
+    let mut initial = AgentStatus::initial(CaptureStatus {
+        available: true,
+        detail: "ready".to_owned(),
+    });
     let Startup {
         data_dir,
         managed,
@@ -103,18 +111,57 @@ fn setup(app: &AppHandle, args: &Args) {
         autostart,
         policy,
         secrets,
-        // For the capture pipeline's encrypted spool, once it is plugged in.
-        spool_key: _spool_key,
+        spool_key,
+        target,
+        managed_token,
+        spool_quota_bytes,
     } = startup::load(&mut initial);
     let board = AgentStatusBoard::new(initial);
 
     let seed = recording_id_seed();
-    // The capture pipeline and the uploader plug in here (see capture_port, recording_sink);
-    // they may keep `recorder` to report what happens later (monitors, faults).
     let (recorder, owner) = recorder_task::prepare(Recorder::new(policy, seed));
+    // The capture pipeline over the encrypted spool: it needs the spool key (keyring) and the
+    // data directory; without them every capture start fails, honestly, as a capture problem.
+    let pipeline = match (&spool_key, &data_dir) {
+        (Some(key), Some(dir)) => {
+            let config = PipelineConfig {
+                spool_dir: dir.join("spool"),
+                key: agentrec_capture::spool::SpoolKey::from_bytes(key.0),
+                quota_bytes: spool_quota_bytes,
+                timelines_dir: dir.join("timelines"),
+            };
+            match pipeline::start(config, recorder.clone(), board.clone()) {
+                Ok((handle, task)) => {
+                    tauri::async_runtime::spawn(task);
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the spool: no capture");
+                    board.update(|s| s.last_problem = Some(format!("cannot open the spool: {e}")));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let (capture, sink): (Box<dyn CaptureDriver>, Box<dyn RecordingSink>) = match &pipeline {
+        Some(p) => {
+            let status = board.get().capture;
+            (Box::new(p.capture(status)), Box::new(p.sink()))
+        }
+        None => {
+            board.update(|s| {
+                s.capture = CaptureStatus {
+                    available: false,
+                    detail: format!("{CAPTURE_UNAVAILABLE}: no spool (keyring or data directory)"),
+                }
+            });
+            (Box::new(UnavailableCapture), Box::new(NoUploader))
+        }
+    };
     let consumers = Consumers {
         capture,
-        sink: Box::new(NoUploader),
+        sink,
         ui: Box::new(TauriUi {
             app: app.clone(),
             board: board.clone(),
@@ -123,12 +170,15 @@ fn setup(app: &AppHandle, args: &Args) {
     };
     tauri::async_runtime::spawn(owner.run(consumers));
 
+    let enrollment_entered = Arc::new(tokio::sync::Notify::new());
     let context = Arc::new(AppContext {
         recorder: recorder.clone(),
         board: board.clone(),
         secrets,
         data_dir: data_dir.clone(),
         managed,
+        enrollment_entered: enrollment_entered.clone(),
+        pipeline: pipeline.clone(),
     });
     app.manage(context.clone());
 
@@ -139,6 +189,24 @@ fn setup(app: &AppHandle, args: &Args) {
     }
     tauri::async_runtime::spawn(broadcast_status(app.clone(), context.clone()));
 
+    if let Some(pipeline) = pipeline.clone() {
+        let ask_app = app.clone();
+        let link = ServerLink {
+            target,
+            managed_token,
+            data_dir: data_dir.clone(),
+            recorder: recorder.clone(),
+            board: board.clone(),
+            pipeline,
+            entered: enrollment_entered,
+            ask_for_token: Box::new(move || {
+                let app = ask_app.clone();
+                let _ = ask_app.run_on_main_thread(move || windows::show_enroll(&app));
+            }),
+        };
+        tauri::async_runtime::spawn(link.run());
+    }
+
     if api_config.enabled {
         tauri::async_runtime::spawn(run_local_api(
             recorder.clone(),
@@ -147,7 +215,7 @@ fn setup(app: &AppHandle, args: &Args) {
             data_dir,
         ));
     }
-    tauri::async_runtime::spawn(quit_on_signal(app.clone(), recorder));
+    tauri::async_runtime::spawn(quit_on_signal(app.clone(), recorder, pipeline));
 
     if autostart {
         use tauri_plugin_autostart::ManagerExt;
@@ -216,7 +284,8 @@ fn on_menu(app: &AppHandle, recorder: &RecorderHandle, event: MenuEvent) {
     if id == tray::QUIT_ID {
         let app = app.clone();
         let recorder = recorder.clone();
-        tauri::async_runtime::spawn(async move { quit(&app, &recorder).await });
+        let pipeline = app.state::<Arc<AppContext>>().pipeline.clone();
+        tauri::async_runtime::spawn(async move { quit(&app, &recorder, pipeline.as_ref()).await });
         return;
     }
     let Some(action) = tray::action_of(id) else {
@@ -234,18 +303,30 @@ fn on_menu(app: &AppHandle, recorder: &RecorderHandle, event: MenuEvent) {
     });
 }
 
-/// Ends the recording in progress (partial) and exits.
-async fn quit(app: &AppHandle, recorder: &RecorderHandle) {
+/// Ends the recording in progress (partial), waits (briefly) until capture has flushed and
+/// the recording is finalized in the spool, and exits. Uploads resume at the next start.
+async fn quit(app: &AppHandle, recorder: &RecorderHandle, pipeline: Option<&PipelineHandle>) {
     if let Err(e) = recorder
         .input(Input::Shutdown, Duration::from_secs(2))
         .await
     {
         tracing::warn!(error = %e, "recorder did not take the shutdown");
     }
+    if let Some(p) = pipeline
+        && !p.flush(Duration::from_secs(8)).await
+    {
+        tracing::warn!(
+            "capture did not flush in time; the recording is recovered at the next start"
+        );
+    }
     app.exit(0);
 }
 
-async fn quit_on_signal(app: AppHandle, recorder: RecorderHandle) {
+async fn quit_on_signal(
+    app: AppHandle,
+    recorder: RecorderHandle,
+    pipeline: Option<PipelineHandle>,
+) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -265,7 +346,7 @@ async fn quit_on_signal(app: AppHandle, recorder: RecorderHandle) {
         return;
     }
     tracing::info!("asked to stop: ending the recording in progress");
-    quit(&app, &recorder).await;
+    quit(&app, &recorder, pipeline.as_ref()).await;
 }
 
 async fn run_local_api(

@@ -29,6 +29,12 @@ pub struct Startup {
     pub secrets: Secrets,
     /// The spool key, when the keyring gave one (handed to the capture pipeline).
     pub spool_key: Option<SpoolKey>,
+    /// Where to enroll, when known.
+    pub target: Option<enrollment::EnrollmentTarget>,
+    /// The managed config's enrollment token.
+    pub managed_token: Option<String>,
+    /// The spool quota (managed config), bytes.
+    pub spool_quota_bytes: Option<u64>,
 }
 
 /// Reads everything and fills in `status`.
@@ -36,22 +42,27 @@ pub fn load(status: &mut AgentStatus) -> Startup {
     let mut problems: Vec<String> = Vec::new();
     let managed_path = paths::managed_config();
     let managed = config::load_managed(&managed_path);
-    let (local_api, autostart_setting) = match &managed {
+    let (local_api, autostart_setting, managed_token, quota_mb) = match &managed {
         ManagedLoad::Loaded { config, warnings } => {
             for w in warnings {
                 tracing::warn!(path = %managed_path.display(), "{w}");
                 problems.push(format!("{}: {w}", managed_path.display()));
             }
-            (config.local_api.clone(), config.autostart)
+            (
+                config.local_api.clone(),
+                config.autostart,
+                config.enrollment_token.clone(),
+                config.spool_quota_mb,
+            )
         }
         ManagedLoad::Broken(e) => {
             tracing::error!(error = %e, "managed config unusable; running on defaults");
             problems.push(e.to_string());
-            (LocalApiConfig::default(), None)
+            (LocalApiConfig::default(), None, None, None)
         }
         ManagedLoad::Absent => {
             tracing::info!(path = %managed_path.display(), "no managed config");
-            (LocalApiConfig::default(), None)
+            (LocalApiConfig::default(), None, None, None)
         }
     };
 
@@ -80,16 +91,20 @@ pub fn load(status: &mut AgentStatus) -> Startup {
         Some(dir) => config::load_user_enrollment(dir),
         None => Ok(None),
     };
-    match enrollment::target(&managed, user) {
+    let target = match enrollment::target(&managed, user) {
         Ok(target) => {
             status.server = ServerStatus::NotConnected {
                 url: target.server_url.clone(),
                 detail: enrollment::NO_SERVER_LINK.to_owned(),
             };
             status.enrollment = enrollment::status(&target, &secrets);
+            Some(target)
         }
-        Err(enrollment_status) => status.enrollment = enrollment_status,
-    }
+        Err(enrollment_status) => {
+            status.enrollment = enrollment_status;
+            None
+        }
+    };
 
     let policy = match data_dir.as_deref().map(PolicyCache::new).map(|c| c.load()) {
         Some(Ok(Some(policy))) => {
@@ -121,5 +136,15 @@ pub fn load(status: &mut AgentStatus) -> Startup {
         policy,
         secrets,
         spool_key,
+        target,
+        managed_token,
+        spool_quota_bytes: Some(
+            quota_mb
+                .unwrap_or(DEFAULT_SPOOL_QUOTA_MB)
+                .saturating_mul(1 << 20),
+        ),
     }
 }
+
+/// The spool quota without a managed setting: 10 GiB (about 150 hours of typical calls).
+pub const DEFAULT_SPOOL_QUOTA_MB: u64 = 10 * 1024;

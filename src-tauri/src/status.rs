@@ -85,6 +85,16 @@ pub enum EnrollmentStatus {
         /// Why it is still pending.
         detail: String,
     },
+    /// A new enrollment token is needed: the server revoked the credential, or refused the
+    /// token (used, expired); the enrollment window asks the agent for one.
+    NeedsToken {
+        /// The server.
+        server_url: String,
+        /// Where the server URL came from.
+        source: EnrollmentSource,
+        /// Why, for people.
+        detail: String,
+    },
     /// A device credential is in the keyring.
     Enrolled {
         /// The server.
@@ -137,7 +147,7 @@ impl AgentStatus {
             capture,
             server: ServerStatus::NotConfigured,
             upload_backlog: UploadBacklog::Unknown {
-                detail: "no uploader in this build".to_owned(),
+                detail: "not counted yet".to_owned(),
             },
             enrollment: EnrollmentStatus::NeedsInput,
             config_error: None,
@@ -231,7 +241,10 @@ impl TrayState {
 pub fn needs_attention(recorder: &Snapshot, agent: &AgentStatus) -> bool {
     !recorder.failing.is_empty()
         || agent.config_error.is_some()
-        || matches!(agent.enrollment, EnrollmentStatus::Failed { .. })
+        || matches!(
+            agent.enrollment,
+            EnrollmentStatus::Failed { .. } | EnrollmentStatus::NeedsToken { .. }
+        )
 }
 
 /// The Recorder's snapshot and the app's status together: what windows and the local API show.

@@ -55,6 +55,7 @@ export type UploadBacklog = { state: "unknown"; detail: string } | { state: "kno
 export type EnrollmentStatus =
   | { state: "needs_input" }
   | { state: "pending"; server_url: string; source: "managed" | "user"; detail: string }
+  | { state: "needs_token"; server_url: string; source: "managed" | "user"; detail: string }
   | { state: "enrolled"; server_url: string; source: "managed" | "user" }
   | { state: "failed"; detail: string };
 

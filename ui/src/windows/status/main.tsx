@@ -141,7 +141,9 @@ function Status({ view, atMs }: { view: StatusView; atMs: number }) {
                 ? `failed: ${a.enrollment.detail}`
                 : a.enrollment.state === "pending"
                   ? `pending with ${a.enrollment.server_url} (${a.enrollment.detail})`
-                  : `enrolled with ${a.enrollment.server_url}`}
+                  : a.enrollment.state === "needs_token"
+                    ? `a new enrollment token is needed for ${a.enrollment.server_url}: ${a.enrollment.detail}`
+                    : `enrolled with ${a.enrollment.server_url}`}
           </Row>
           <Row id="policy" label="Policy">
             {a.policy_source === "cache" ? `version ${r.policy_version}` : "built-in default (none received yet)"}
