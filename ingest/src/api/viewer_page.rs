@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -25,11 +25,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/shared/{token}", get(shared_page))
         .route("/viewer", get(|| async { Redirect::to(PAGE) }))
         .route("/viewer/", get(|| async { Redirect::to(PAGE) }));
+    // Only the viewer's page and the assets it loads: the other windows' pages in the same
+    // build are the desktop app's.
     match &state.settings.viewer_dir {
-        Some(dir) => router.nest_service(
-            "/viewer",
-            ServeDir::new(dir).append_index_html_on_directories(false),
-        ),
+        Some(dir) => router
+            .route_service(
+                "/viewer/viewer.html",
+                ServeFile::new(dir.join("viewer.html")),
+            )
+            .nest_service(
+                "/viewer/assets",
+                ServeDir::new(dir.join("assets")).append_index_html_on_directories(false),
+            ),
         None => router.route("/viewer/{*rest}", get(not_installed)),
     }
 }
