@@ -33,7 +33,9 @@ use crate::error::ErrorBody;
         admin::put_team_policy, admin::delete_team_policy, admin::fleet, admin::audit_log,
         admin::legal_hold, admin::delete_recording, admin::run_retention,
     ),
-    components(schemas(ErrorBody, model::Pagination, model::Recording, model::RecordingList)),
+    components(schemas(
+        ErrorBody, model::Pagination, model::Recording, model::RecordingList, public::SortOrder,
+    )),
     modifiers(&Security),
     security(("BearerAuth" = [])),
     tags(
