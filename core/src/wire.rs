@@ -312,6 +312,71 @@ pub struct CreateRecording {
     pub tracks: Vec<TrackInfo>,
 }
 
+/// What the app knows about a recording's call when it starts: everything of
+/// [`CreateRecording`] but the timeline's start and the tracks, which the capture pipeline
+/// decides. Kept with the spooled recording, so that a recording uploaded after a crash or a
+/// reboot is created on the server with the same details (and the same body, so the create
+/// stays idempotent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CallMetadata {
+    /// Phone call or live session.
+    pub kind: CallKind,
+    /// Who placed the call.
+    pub direction: Direction,
+    /// Whether the ACD routed the call.
+    pub acd: bool,
+    /// The queue, if any.
+    pub queue: Option<String>,
+    /// The call's title (subject, caller name, meeting title).
+    pub call_title: Option<String>,
+    /// The customer's e-mail address, when the platform knows it.
+    pub customer_email: Option<String>,
+    /// The linked helpdesk ticket or conversation.
+    pub helpdesk: Option<HelpdeskRef>,
+    /// Live-session participants known so far.
+    pub participants: Vec<ParticipantInfo>,
+    /// The workstation's IANA time zone, e.g. `Europe/Paris`.
+    pub timezone: Option<String>,
+}
+
+impl CreateRecording {
+    /// The create request of a recording of `call_id` whose timeline starts at
+    /// `started_at_ms`, with `metadata` and the tracks known now.
+    pub fn new(
+        call_id: CallId,
+        metadata: CallMetadata,
+        started_at_ms: i64,
+        tracks: Vec<TrackInfo>,
+    ) -> Self {
+        let CallMetadata {
+            kind,
+            direction,
+            acd,
+            queue,
+            call_title,
+            customer_email,
+            helpdesk,
+            participants,
+            timezone,
+        } = metadata;
+        CreateRecording {
+            call_id,
+            kind,
+            direction,
+            acd,
+            queue,
+            call_title,
+            customer_email,
+            helpdesk,
+            participants,
+            started_at_ms,
+            timezone,
+            tracks,
+        }
+    }
+}
+
 /// Where a recording is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -423,6 +488,20 @@ mod tests {
             serde_json::from_str(r#"{"app_version":"9","os":"x","recorder_state":"teleporting"}"#)
                 .unwrap();
         assert_eq!(hb.recorder_state, RecorderState::Unknown);
+    }
+
+    #[test]
+    fn call_metadata_fills_a_create_request_and_defaults_when_absent() {
+        let meta: CallMetadata = serde_json::from_str(r#"{"queue":"billing","acd":true}"#).unwrap();
+        let create = CreateRecording::new("c1".into(), meta, 1_700_000_000_000, vec![]);
+        assert_eq!(create.queue.as_deref(), Some("billing"));
+        assert!(create.acd);
+        assert_eq!(create.kind, CallKind::Voice);
+        assert_eq!(create.started_at_ms, 1_700_000_000_000);
+        assert_eq!(
+            serde_json::from_str::<CallMetadata>("{}").unwrap(),
+            CallMetadata::default()
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::error::ErrorBody;
         admin::list_users, admin::create_user, admin::set_user_team, admin::issue_token,
         admin::revoke_token, admin::issue_enrollment, admin::list_teams, admin::create_team,
         admin::add_supervisor, admin::get_policy, admin::put_policy, admin::get_team_policy,
-        admin::put_team_policy, admin::delete_team_policy, admin::fleet, admin::audit_log,
+        admin::put_team_policy, admin::delete_team_policy, admin::fleet, admin::revoke_device, admin::audit_log,
         admin::legal_hold, admin::delete_recording, admin::run_retention,
     ),
     components(schemas(

@@ -985,6 +985,52 @@ async fn bad_input(infra: Arc<Infra>) {
         .call(Method::GET, "/recordings", Some(&user.1), None)
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "revoked: {b}");
+    // Revoking a device ends its credential; a second revoke, or an unknown device, is a 404.
+    let revoked = env.agent("revoked@example.com", None).await;
+    let (_, fleet) = env
+        .call(Method::GET, "/admin/devices", Some(&env.admin), None)
+        .await;
+    let device_id = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["user_email"] == "revoked@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hb = json!({"app_version": "0.1.0", "os": "Linux"});
+    let (s, _) = env
+        .call(
+            Method::POST,
+            "/agent/heartbeat",
+            Some(&revoked.device),
+            Some(hb.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let path = format!("/admin/devices/{device_id}");
+    let (s, _) = env
+        .call(Method::DELETE, &path, Some(&revoked.device), None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a device cannot revoke itself");
+    let (s, _) = env
+        .call(Method::DELETE, &path, Some(&env.admin), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = env
+        .call(
+            Method::POST,
+            "/agent/heartbeat",
+            Some(&revoked.device),
+            Some(hb),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revoked device");
+    let (s, _) = env
+        .call(Method::DELETE, &path, Some(&env.admin), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, e) = env
         .call(
             Method::POST,

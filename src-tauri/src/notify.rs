@@ -58,6 +58,7 @@ fn end_reason_text(reason: EndReason) -> &'static str {
         EndReason::MaxLengthReached => "The maximum recording length was reached.",
         EndReason::HostLeftTimeout => "The host left the session.",
         EndReason::Shutdown => "The app was shut down; the recording is kept as partial.",
+        EndReason::Interrupted => "The app stopped unexpectedly; the recording is kept as partial.",
     }
 }
 

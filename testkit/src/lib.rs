@@ -5,6 +5,7 @@
 //! the point is to test against the real X server, audio server, database and object store.
 //! Used only as a dev-dependency.
 
+pub mod ingest;
 pub mod postgres;
 pub mod process;
 pub mod pulse;

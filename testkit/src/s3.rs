@@ -74,6 +74,35 @@ impl S3Server {
         self.root.join(name)
     }
 
+    /// Starts the server again on the same port and data, after [`S3Server::stop`].
+    pub fn restart(&mut self) -> Result<(), TestkitError> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        let log = self.root.with_extension("log");
+        let program = std::env::var_os("S3S_FS").unwrap_or_else(|| "s3s-fs".into());
+        let mut command = Command::new(program);
+        command
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--access-key",
+                &self.access_key,
+                "--secret-key",
+                &self.secret_key,
+            ])
+            .arg(&self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?);
+        let child = Child::spawn("s3s-fs", command)?;
+        let port = self.port;
+        wait_until("s3s-fs", Duration::from_secs(15), Some(&log), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })?;
+        self.child = Some(child);
+        Ok(())
+    }
+
     /// Kills the server, as when the object store goes down under the app.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

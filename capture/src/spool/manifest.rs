@@ -4,6 +4,7 @@
 
 use agentrec_core::media::{SegmentInfo, TrackInfo, TrackNo};
 use agentrec_core::recorder::Finalized;
+use agentrec_core::wire::CallMetadata;
 use agentrec_core::{CallId, RecordingId};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,11 @@ pub struct RecordingManifest {
     /// Set when the Recorder discarded the recording; everything may be deleted.
     #[serde(default)]
     pub discarded: bool,
+    /// The call's details the uploader creates the recording with on the server (kept here so
+    /// that they survive a crash or a reboot); `None` for recordings made without a call
+    /// (the CLI).
+    #[serde(default)]
+    pub metadata: Option<CallMetadata>,
 }
 
 /// One track of a spooled recording.
@@ -82,6 +88,7 @@ impl RecordingManifest {
             tracks: Vec::new(),
             finalized: None,
             discarded: false,
+            metadata: None,
         }
     }
 

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use agentrec_core::media::{SegmentInfo, TrackInfo, TrackNo};
 use agentrec_core::recorder::Finalized;
+use agentrec_core::wire::CallMetadata;
 use agentrec_core::{CallId, RecordingId};
 use sha2::{Digest, Sha256};
 
@@ -274,6 +275,15 @@ impl Spool {
                 t.ended = true;
             }
         })
+    }
+
+    /// Keeps the call's details with the recording, for the uploader.
+    pub fn set_metadata(
+        &self,
+        recording: RecordingId,
+        metadata: CallMetadata,
+    ) -> Result<(), SpoolError> {
+        self.update(recording, move |m| m.metadata = Some(metadata))
     }
 
     /// Records how the Recorder finalized the recording.

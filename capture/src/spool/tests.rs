@@ -142,3 +142,35 @@ fn quota_refuses_a_write_cleanly() {
     assert!(!spool.file_path(rec(), 1, TrackFile::Segment(2)).exists());
     assert_eq!(spool.manifest(rec()).unwrap().tracks[0].segments.len(), 1);
 }
+
+#[test]
+fn call_metadata_survives_a_reopen_and_old_manifests_have_none() {
+    use agentrec_core::wire::CallMetadata;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (spool, _) = Spool::open(dir.path(), key(), None).unwrap();
+        let m = spool.begin_recording(rec(), "c".into(), 1).unwrap();
+        assert_eq!(m.metadata, None);
+        let meta = CallMetadata {
+            queue: Some("billing".into()),
+            call_title: Some("Refund".into()),
+            ..CallMetadata::default()
+        };
+        spool.set_metadata(rec(), meta).unwrap();
+    }
+    let (spool, _) = Spool::open(dir.path(), key(), None).unwrap();
+    let meta = spool.manifest(rec()).unwrap().metadata.unwrap();
+    assert_eq!(meta.call_title.as_deref(), Some("Refund"));
+    // A manifest written before the field existed still reads.
+    let old = r#"{"format":1,"recording":"00000000-0000-0000-0000-000000000001","call":"c","started_unix_ms":1,"tracks":[]}"#;
+    let parsed: RecordingManifest = serde_json::from_str(old).unwrap();
+    assert_eq!(parsed.metadata, None);
+    assert!(
+        spool
+            .set_metadata(
+                RecordingId::from_random_bytes([1; 16]),
+                CallMetadata::default()
+            )
+            .is_err()
+    );
+}

@@ -163,6 +163,9 @@ pub enum EndReason {
     HostLeftTimeout,
     /// The app was shut down mid-recording.
     Shutdown,
+    /// The app stopped without ending the recording (crash, kill -9, power loss); it was found
+    /// unfinished in the spool at the next start and finalized with what had been captured.
+    Interrupted,
 }
 
 impl EndReason {
@@ -170,7 +173,10 @@ impl EndReason {
     pub fn is_partial(self) -> bool {
         matches!(
             self,
-            EndReason::MaxLengthReached | EndReason::HostLeftTimeout | EndReason::Shutdown
+            EndReason::MaxLengthReached
+                | EndReason::HostLeftTimeout
+                | EndReason::Shutdown
+                | EndReason::Interrupted
         )
     }
 }

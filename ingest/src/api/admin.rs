@@ -564,6 +564,28 @@ pub async fn fleet(
     Ok(ApiJson(state.db.list_devices().await?))
 }
 
+/// Revoke a device: every credential it holds stops working at once (401). The workstation
+/// has to enroll again with a new enrollment token.
+#[utoipa::path(delete, path = "/admin/devices/{id}", operation_id = "adminRevokeDevice", tag = "Admin",
+    params(("id" = Uuid, Path, description = "Device id")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn revoke_device(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    admin(&p)?;
+    if state.db.revoke_device_tokens(id).await? == 0 {
+        return Err(ApiError::NotFound(
+            "device not found or already revoked".to_owned(),
+        ));
+    }
+    state.tokens.clear();
+    audit(&state, &p, "device.revoke", Some(id.to_string()), None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Query of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

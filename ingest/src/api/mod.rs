@@ -154,6 +154,7 @@ pub fn app(state: AppState) -> Router {
             get(admin::get_policy).put(admin::put_policy),
         )
         .route("/admin/devices", get(admin::fleet))
+        .route("/admin/devices/{id}", delete(admin::revoke_device))
         .route("/admin/audit", get(admin::audit_log))
         .route(
             "/admin/recordings/{uuid}/legal-hold",
