@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# Incremental artifacts only help repeated local builds; in a one-shot run they double target/.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 step "cargo fmt --check"
