@@ -3,12 +3,14 @@
 // call audio decoded segment by segment for skip-silence.
 // The light build: no DRM, subtitles or alternate renditions, which a recording has none of.
 import Hls from "hls.js/light";
-import { parseMediaPlaylist } from "./playlist";
+import { firstMediaStart, mediaRanges, parseMediaPlaylist } from "./playlist";
 import { mergeRanges, silentRanges } from "./silence";
 import type { Span } from "./timeline";
 
 export interface Attached {
   destroy(): void;
+  /** Where the track has media (its non-GAP segments), once the playlist is loaded. */
+  mediaRanges(): { start: number; end: number }[] | null;
 }
 
 /** Plays `playlistUrl` in `el` through MSE (hls.js); native HLS only as a fallback. */
@@ -28,7 +30,18 @@ export function attach(
       backBufferLength: 30,
       enableWorker: true,
       lowLatencyMode: false,
-      startPosition: 0,
+      // Loading starts once the playlist is known (below), not at 0 blindly.
+      autoStartLoad: false,
+    });
+    // A track often begins with a GAP segment (the first audio buffer or screen frame came
+    // a moment after the recording's start). hls.js 1.x never leaves a GAP segment it starts
+    // in: it skips loading it, its buffer end stays at 0 and it picks the same segment again,
+    // so nothing at all is buffered. Start loading at the first real segment; the player's
+    // clock treats the leading gap like any other stretch without media.
+    let media: { start: number; end: number }[] | null = null;
+    hls.once(Hls.Events.LEVEL_LOADED, (_e, data) => {
+      media = mediaRanges(data.details.fragments);
+      hls.startLoad(firstMediaStart(data.details.fragments));
     });
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;
@@ -40,11 +53,11 @@ export function attach(
     });
     hls.loadSource(playlistUrl);
     hls.attachMedia(el);
-    return { destroy: () => hls.destroy() };
+    return { destroy: () => hls.destroy(), mediaRanges: () => media };
   }
   // Native HLS (Safari without MSE) cannot send the token: only share links work there.
   el.src = playlistUrl;
-  return { destroy: () => el.removeAttribute("src") };
+  return { destroy: () => el.removeAttribute("src"), mediaRanges: () => null };
 }
 
 /** Which codecs this engine can decode, for the "cannot play AV1 here" notice. */

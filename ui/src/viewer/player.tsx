@@ -12,7 +12,7 @@ import { desktopArrangement } from "./layout";
 import { attach, findSilence, type Attached } from "./media";
 import { SHORTCUTS, commandFor, keyName, type Command } from "./shortcuts";
 import { skipTarget } from "./silence";
-import { SPEEDS, covered, decide, stepSpeed } from "./sync";
+import { SPEEDS, covered, decide, seekTarget, stepSpeed } from "./sync";
 import {
   bookmarkMarkers,
   formatTime,
@@ -28,6 +28,12 @@ import {
 } from "./timeline";
 
 const TICK_MS = 50;
+/** The longest the master waits for the monitors to catch up, per episode. */
+const HOLD_MAX_MS = 3000;
+/** A follower this far off (s) also holds the master: well above the nudges' few ms. */
+const HOLD_DRIFT_S = 0.08;
+/** A playing master whose time has not moved for this long is stalled. */
+const STALL_MS = 150;
 
 function videoTracks(rec: Recording): (TrackView & { info: Extract<TrackView["info"], { kind: "video" }> })[] {
   return rec.agentrec.tracks.filter(
@@ -87,37 +93,75 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
     videoRefs.current.filter((v): v is HTMLVideoElement => !!v && v !== master());
 
   // Attach every track.
+  const videoMedia = useRef<(Attached | null)[]>([]);
   useEffect(() => {
     const attached: Attached[] = [];
     const fail = (m: string) => setMediaError(m);
     const auth = api.authHeader();
     if (audioTrack && audioRef.current) attached.push(attach(audioRef.current, audioTrack.playlist_url, auth, fail));
-    videos.forEach((v, i) => {
+    videoMedia.current = videos.map((v, i) => {
       const el = videoRefs.current[i];
-      if (el) attached.push(attach(el, v.playlist_url, auth, fail));
+      if (!el) return null;
+      const a = attach(el, v.playlist_url, auth, fail);
+      attached.push(a);
+      return a;
     });
     return () => attached.forEach((a) => a.destroy());
   }, [recording.uuid]);
+  /** Seeks follower `v` (monitor `i`) for master time `t`, never into a stretch without media. */
+  const seekFollower = (v: HTMLVideoElement, i: number, t: number) => {
+    const target = seekTarget(t, videoMedia.current[i]?.mediaRanges() ?? null);
+    if (Math.abs(v.currentTime - target) > 0.01) v.currentTime = target;
+  };
+
+  // While a follower that has media at the master's time is still loading or seeking there
+  // (after play, a seek, a jump over a gap or silence), the master waits for it, at most
+  // HOLD_MAX_MS per episode: every monitor starts together instead of catching up late.
+  const hold = useRef<{ since: number } | "gave-up" | null>(null);
+  const lastMaster = useRef({ time: -1, at: 0 });
 
   // The sync loop.
   useEffect(() => {
     const timer = window.setInterval(() => {
       const m = master();
       if (!m) return;
+      const lagging = videoRefs.current.some((v, i) => {
+        if (!v || v === m) return false;
+        const media = videoMedia.current[i]?.mediaRanges() ?? null;
+        if (media && seekTarget(m.currentTime, media) !== m.currentTime) return false; // none here
+        return v.seeking || v.readyState < 3 || (v.paused && !m.paused) || Math.abs(v.currentTime - m.currentTime) > HOLD_DRIFT_S;
+      });
+      const h = hold.current;
+      if (h === null && lagging && !m.paused && !m.seeking) {
+        hold.current = { since: performance.now() };
+        m.pause();
+      } else if (h !== null && h !== "gave-up") {
+        if (!lagging || performance.now() - h.since > HOLD_MAX_MS) {
+          hold.current = lagging ? "gave-up" : null;
+          m.play().catch(() => {});
+        }
+      } else if (h === "gave-up" && !lagging) {
+        hold.current = null;
+      }
       const { skipSilence: skipOn, silence: silent, pauseGaps: gapList } = skipRef.current;
       const ms = m.currentTime * 1000;
-      if (!m.seeking) {
-        // Jump over pause gaps (nothing was captured there) and, when asked, over silence.
-        const past = skipGaps(ms, gapList);
-        let target = past > ms + 1 ? past : null;
-        if (target === null && skipOn && silent && !m.paused) target = skipTarget(ms, silent);
-        if (target !== null && target < durationMs) m.currentTime = target / 1000;
-      }
+      // Jump over pause gaps (nothing was captured there; a seek into one never lands, hls.js
+      // loads no GAP segment) and, when asked, over silence.
+      const past = skipGaps(ms, gapList);
+      let target = past > ms + 1 ? past : null;
+      if (target === null && skipOn && silent && !m.paused && !m.seeking) target = skipTarget(ms, silent);
+      if (target !== null && target < durationMs) m.currentTime = target / 1000;
+      // A master that plays but does not advance (waiting for data, at the edge of a hole)
+      // counts as seeking: the followers wait for it instead of running ahead.
+      const now = performance.now();
+      const last = lastMaster.current;
+      if (m.currentTime !== last.time || m.paused) lastMaster.current = { time: m.currentTime, at: now };
+      const stalled = !m.paused && m.currentTime === last.time && now - last.at > STALL_MS;
       const masterState = {
         time: m.currentTime,
         rate: m.playbackRate,
         paused: m.paused,
-        seeking: m.seeking || m.readyState < 3,
+        seeking: m.seeking || m.readyState < 3 || stalled,
       };
       const missing: boolean[] = [];
       videoRefs.current.forEach((v, i) => {
@@ -125,20 +169,23 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
           missing[i] = false;
           return;
         }
-        const hasMediaAt = covered(m.currentTime, ranges(v.buffered)) && v.readyState >= 2;
+        const media = videoMedia.current[i]?.mediaRanges() ?? null;
+        const inMedia = !media || seekTarget(m.currentTime, media) === m.currentTime;
+        const hasMediaAt = inMedia && covered(m.currentTime, ranges(v.buffered)) && v.readyState >= 2;
         // A track that never has media here (started late, gap) shows as such; one still
         // loading just waits.
         const track = videos[i];
         missing[i] = m.currentTime * 1000 < track.info.start_ms;
         const a = decide(masterState, { time: v.currentTime, rate: v.playbackRate, paused: v.paused, seeking: v.seeking, hasMediaAt });
         if (a.rate !== undefined) v.playbackRate = a.rate;
-        if (a.seekTo !== undefined) v.currentTime = a.seekTo;
+        if (a.seekTo !== undefined) seekFollower(v, i, a.seekTo);
         if (a.pause) v.pause();
-        if (a.play) v.play().catch(() => {});
+        // play() on an ended element starts it over from 0: an ended follower stays on its last frame.
+        if (a.play && !v.ended) v.play().catch(() => {});
       });
       setNoMedia((prev) => (prev.length === missing.length && prev.every((x, i) => x === missing[i]) ? prev : missing));
       setNow(m.currentTime * 1000);
-      setPlaying(!m.paused);
+      setPlaying(!m.paused || (hold.current !== null && hold.current !== "gave-up"));
     }, TICK_MS);
     return () => window.clearInterval(timer);
   }, [recording.uuid, videos]);
@@ -162,14 +209,23 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
   const seek = (ms: number) => {
     const m = master();
     if (!m) return;
-    const t = Math.min(Math.max(0, ms), durationMs);
+    const wanted = Math.min(Math.max(0, ms), durationMs);
+    const past = skipGaps(wanted, pauseGaps);
+    const t = past < durationMs ? past : wanted;
     m.currentTime = t / 1000;
-    for (const v of followers()) v.currentTime = t / 1000;
+    videoRefs.current.forEach((v, i) => {
+      if (v && v !== m) seekFollower(v, i, t / 1000);
+    });
     setNow(t);
   };
+  /** The master's time now (ms): the rendered `now` can be a tick old. */
+  const position = () => (master()?.currentTime ?? now / 1000) * 1000;
   const toggle = () => {
     const m = master();
     if (!m) return;
+    const holding = hold.current !== null && hold.current !== "gave-up";
+    hold.current = null;
+    if (holding) return; // paused by the hold: the user's pause keeps it so
     if (m.paused) m.play().catch((e) => setNotice(`Cannot play: ${String(e)}`));
     else m.pause();
   };
@@ -188,9 +244,9 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
       case "toggle":
         return toggle();
       case "back":
-        return seek(now - 10_000);
+        return seek(position() - 10_000);
       case "forward":
-        return seek(now + 10_000);
+        return seek(position() + 10_000);
       case "slower":
         return setSpeed(stepSpeed(rate, -1));
       case "faster":

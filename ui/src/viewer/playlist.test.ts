@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMediaPlaylist } from "./playlist";
+import { firstMediaStart, mediaRanges, parseMediaPlaylist } from "./playlist";
 
 describe("parseMediaPlaylist", () => {
   it("places segments and gaps on the timeline", () => {
@@ -30,5 +30,31 @@ describe("parseMediaPlaylist", () => {
   });
   it("reads an open (EVENT) playlist", () => {
     expect(parseMediaPlaylist("#EXTM3U\n#EXTINF:2,\nsegments/1.m4s\n").ended).toBe(false);
+  });
+});
+
+describe("firstMediaStart", () => {
+  it("starts loading after a leading GAP (late first audio buffer), else at 0", () => {
+    expect(firstMediaStart([{ start: 0, gap: true }, { start: 1.712 }, { start: 6.012, gap: true }])).toBe(1.712);
+    expect(firstMediaStart([{ start: 0 }, { start: 6, gap: true }])).toBe(0);
+    expect(firstMediaStart([{ start: 0, gap: true }])).toBe(0);
+    expect(firstMediaStart([])).toBe(0);
+  });
+});
+
+describe("mediaRanges", () => {
+  it("merges adjacent segments and leaves GAP segments out", () => {
+    const r = mediaRanges([
+      { start: 0, duration: 0.254, gap: true },
+      { start: 0.254, duration: 6.448 },
+      { start: 6.702, duration: 2.317 },
+      { start: 9.019, duration: 7.188, gap: true },
+      { start: 16.207, duration: 7.815 },
+    ]);
+    expect(r.map((x) => [x.start, Number(x.end.toFixed(3))])).toEqual([
+      [0.254, 9.019],
+      [16.207, 24.022],
+    ]);
+    expect(mediaRanges([])).toEqual([]);
   });
 });

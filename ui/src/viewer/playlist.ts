@@ -39,3 +39,20 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   }
   return out;
 }
+
+/** Where the first segment that is not a GAP starts, in seconds (0 if none is). */
+export function firstMediaStart(fragments: { start: number; gap?: boolean }[]): number {
+  return fragments.find((f) => !f.gap)?.start ?? 0;
+}
+
+/** The stretches a track has media for (its non-GAP segments, adjacent ones merged), s. */
+export function mediaRanges(fragments: { start: number; duration: number; gap?: boolean }[]): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (const f of fragments) {
+    if (f.gap) continue;
+    const last = out[out.length - 1];
+    if (last && f.start <= last.end + 0.001) last.end = Math.max(last.end, f.start + f.duration);
+    else out.push({ start: f.start, end: f.start + f.duration });
+  }
+  return out;
+}

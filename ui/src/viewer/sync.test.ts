@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TUNING, covered, decide, maxDrift, stepSpeed, type FollowerState, type MasterState } from "./sync";
+import { DEFAULT_TUNING, covered, decide, maxDrift, seekTarget, stepSpeed, type FollowerState, type MasterState } from "./sync";
 
 const playing: MasterState = { time: 10, rate: 1, paused: false, seeking: false };
 const follower = (over: Partial<FollowerState> = {}): FollowerState => ({
@@ -44,7 +44,15 @@ describe("decide", () => {
     expect(decide(playing, follower({ hasMediaAt: false, time: 3 }))).toEqual({ pause: true, seekTo: 10 });
   });
   it("waits for a follower's own seek to finish", () => {
-    expect(decide(playing, follower({ seeking: true, time: 4 }))).toEqual({});
+    expect(decide(playing, follower({ seeking: true, time: 9.9 }))).toEqual({});
+    expect(decide(playing, follower({ seeking: true, paused: true, time: 4, hasMediaAt: false }))).toEqual({});
+  });
+  it("replaces a seek stuck where the track has no media once the master's time has", () => {
+    // Seeked into the video's side of a pause gap (no media there, the seek never lands);
+    // the master played on to where the video has media again.
+    expect(decide(playing, follower({ seeking: true, time: 4 }))).toEqual({ seekTo: 10, rate: 1 });
+    const paused: MasterState = { ...playing, paused: true };
+    expect(decide(paused, follower({ seeking: true, paused: true, time: 4 }))).toEqual({ seekTo: 10 });
   });
   it("copies the master's speed to a paused follower", () => {
     expect(decide({ ...playing, paused: true, rate: 1.5 }, follower({ paused: true }))).toEqual({ rate: 1.5 });
@@ -94,5 +102,26 @@ describe("a simulated playback", () => {
       if (step > 30) worstAfterSettle = Math.max(worstAfterSettle, maxDrift(master, f.map((x) => x.time)));
     }
     expect(worstAfterSettle).toBeLessThan(0.1);
+  });
+});
+
+describe("seekTarget", () => {
+  // A monitor of the E2E fixture: media 0.25–8.83 s, pause gap, media again 16.2–24.0 s.
+  const media = [
+    { start: 0.25, end: 8.83 },
+    { start: 16.2, end: 24.0 },
+  ];
+  it("keeps the master's time where the track has media, or while its media is unknown", () => {
+    expect(seekTarget(5, media)).toBe(5);
+    expect(seekTarget(16.2, media)).toBe(16.2);
+    expect(seekTarget(14, null)).toBe(14);
+    expect(seekTarget(14, [])).toBe(14);
+  });
+  it("parks a follower at its next media instead of inside a gap (before its first frame too)", () => {
+    expect(seekTarget(14.02, media)).toBe(16.2);
+    expect(seekTarget(0, media)).toBe(0.25);
+  });
+  it("shows the last frame past the track's end", () => {
+    expect(seekTarget(24.9, media)).toBeCloseTo(23.95, 5);
   });
 });

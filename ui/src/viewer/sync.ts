@@ -54,13 +54,23 @@ export const DEFAULT_TUNING: SyncTuning = {
 export function decide(master: MasterState, f: FollowerState, tuning: SyncTuning = DEFAULT_TUNING): SyncAction {
   const action: SyncAction = {};
   const drift = f.time - master.time;
+  // A follower's pending seek normally lands in a moment. One into a stretch where the track
+  // has no media (its side of a pause gap, before its first frame) never does: once the
+  // master's time has media buffered, a new seek there replaces it.
+  const staleSeek = f.seeking && f.hasMediaAt;
   if (master.paused || master.seeking || !f.hasMediaAt) {
     if (!f.paused) action.pause = true;
-    if (!f.seeking && Math.abs(drift) > tuning.pausedTolerance) action.seekTo = master.time;
+    if ((!f.seeking || staleSeek) && Math.abs(drift) > tuning.pausedTolerance) action.seekTo = master.time;
     if (f.rate !== master.rate) action.rate = master.rate;
     return action;
   }
-  if (f.seeking) return action;
+  if (f.seeking) {
+    if (staleSeek && Math.abs(drift) > tuning.seekThreshold) {
+      action.seekTo = master.time;
+      action.rate = master.rate;
+    }
+    return action;
+  }
   if (Math.abs(drift) > tuning.seekThreshold) {
     action.seekTo = master.time;
     action.rate = master.rate;
@@ -101,4 +111,17 @@ export function stepSpeed(rate: number, dir: 1 | -1): number {
   const exact = Math.abs(SPEEDS[at] - rate) < 1e-6;
   const next = dir > 0 ? (exact ? at + 1 : at) : at - 1;
   return SPEEDS[clamp(next, 0, SPEEDS.length - 1)];
+}
+
+/**
+ * Where to seek a follower for the master's time `t`: `t` itself where the track has media
+ * (or its media is not known yet), else the start of its next stretch of media (it waits there,
+ * paused, until the master gets there), else the end of its last one. A seek into a stretch
+ * without media never completes (hls.js does not load GAP segments), so it is never asked for.
+ */
+export function seekTarget(t: number, media: { start: number; end: number }[] | null): number {
+  if (!media || media.length === 0) return t;
+  if (media.some((r) => t >= r.start && t < r.end)) return t;
+  const next = media.find((r) => r.start > t);
+  return next ? next.start : Math.max(0, media[media.length - 1].end - 0.05);
 }
