@@ -236,11 +236,11 @@ test("supervisor watches the 4-monitor recording in sync with the audio; view-on
   await marker.click();
   await waitSettled(page, resume / 1000 - 0.05);
   // The screens' first frames after a resume can come a moment after the audio's (the
-  // capture's tick): measure long enough for every monitor to have media again.
-  const afterSeek = await measureDrift(page, 5000);
+  // capture's tick; ~2 s seen here): measure long enough for every monitor to have media again.
+  const afterSeek = await measureDrift(page, 6000);
   figures.afterPauseSeek = { ...afterSeek, pauseMs: pauseMarkerMs, resumeMs: resume };
   assert.ok(afterSeek.audioAt * 1000 >= resume, "the pause gap was jumped over");
-  assert.ok(afterSeek.measured.every((n) => n >= 10), `every monitor followed after the gap: ${afterSeek.measured}`);
+  assert.ok(afterSeek.measured.every((n) => n >= 5), `every monitor followed after the gap: ${afterSeek.measured}`);
   assert.ok(afterSeek.worst < MAX_DRIFT_S, `in sync after the seek: ${afterSeek.worst.toFixed(3)} s`);
 
   // Speed: 2×, still in sync.

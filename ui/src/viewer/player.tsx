@@ -30,6 +30,8 @@ import {
 const TICK_MS = 50;
 /** The longest the master waits for the monitors to catch up, per episode. */
 const HOLD_MAX_MS = 3000;
+/** Followers stop this long (s) before the end of their media. */
+const END_MARGIN_S = 0.15;
 /** A follower this far off (s) also holds the master: well above the nudges' few ms. */
 const HOLD_DRIFT_S = 0.08;
 /** A playing master whose time has not moved for this long is stalled. */
@@ -108,6 +110,17 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
     });
     return () => attached.forEach((a) => a.destroy());
   }, [recording.uuid]);
+  /**
+   * Whether monitor `i` should play at master time `t`: it has media there and for a moment
+   * after. A follower is stopped just before the end of a stretch of media, so it never runs
+   * into the hole itself (hls.js would step it over the hole, far from the master).
+   */
+  const playsAt = (i: number, t: number) => {
+    const media = videoMedia.current[i]?.mediaRanges() ?? null;
+    if (!media) return true;
+    const ahead = t + END_MARGIN_S;
+    return seekTarget(t, media) === t && seekTarget(ahead, media) === ahead;
+  };
   /** Seeks follower `v` (monitor `i`) for master time `t`, never into a stretch without media. */
   const seekFollower = (v: HTMLVideoElement, i: number, t: number) => {
     const target = seekTarget(t, videoMedia.current[i]?.mediaRanges() ?? null);
@@ -122,13 +135,12 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
 
   // The sync loop.
   useEffect(() => {
-    const timer = window.setInterval(() => {
+    const step = () => {
       const m = master();
       if (!m) return;
       const lagging = videoRefs.current.some((v, i) => {
         if (!v || v === m) return false;
-        const media = videoMedia.current[i]?.mediaRanges() ?? null;
-        if (media && seekTarget(m.currentTime, media) !== m.currentTime) return false; // none here
+        if (!playsAt(i, m.currentTime)) return false; // none here
         return v.seeking || v.readyState < 3 || (v.paused && !m.paused) || Math.abs(v.currentTime - m.currentTime) > HOLD_DRIFT_S;
       });
       const h = hold.current;
@@ -169,9 +181,7 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
           missing[i] = false;
           return;
         }
-        const media = videoMedia.current[i]?.mediaRanges() ?? null;
-        const inMedia = !media || seekTarget(m.currentTime, media) === m.currentTime;
-        const hasMediaAt = inMedia && covered(m.currentTime, ranges(v.buffered)) && v.readyState >= 2;
+        const hasMediaAt = playsAt(i, m.currentTime) && covered(m.currentTime, ranges(v.buffered)) && v.readyState >= 2;
         // A track that never has media here (started late, gap) shows as such; one still
         // loading just waits.
         const track = videos[i];
@@ -186,8 +196,16 @@ export function Player({ api, recording, bookmarks, canBookmark, onAddBookmark, 
       setNoMedia((prev) => (prev.length === missing.length && prev.every((x, i) => x === missing[i]) ? prev : missing));
       setNow(m.currentTime * 1000);
       setPlaying(!m.paused || (hold.current !== null && hold.current !== "gave-up"));
-    }, TICK_MS);
-    return () => window.clearInterval(timer);
+    };
+    const timer = window.setInterval(step, TICK_MS);
+    // Whatever moves the master (a click, hls.js stepping over a hole in the audio, a jump
+    // over a gap or silence), the monitors follow at once rather than at the next tick.
+    const m = master();
+    m?.addEventListener("seeking", step);
+    return () => {
+      window.clearInterval(timer);
+      m?.removeEventListener("seeking", step);
+    };
   }, [recording.uuid, videos]);
 
   // Skip-silence: decode the call audio once, when first asked for.
