@@ -1,9 +1,9 @@
-// One HTML entry per window of the app (the supervisor viewer will add its own).
+// One HTML entry per window of the app; `viewer` is also served by the ingest server at /viewer/.
 // Tauri embeds dist/ into the binary at compile time (tauri.conf.json `frontendDist`).
 import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 
-const windows = ["status", "prompt", "indicator", "enroll"];
+const windows = ["status", "prompt", "indicator", "enroll", "viewer"];
 
 export default defineConfig({
   root: import.meta.dirname,

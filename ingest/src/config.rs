@@ -58,6 +58,9 @@ pub struct Config {
         default_value_t = 86_400
     )]
     pub retention_interval_secs: u64,
+    /// The built web UI (`ui/dist`): serves the supervisor viewer at `/viewer/`.
+    #[arg(long, env = "AGENTREC_VIEWER_DIR")]
+    pub viewer_dir: Option<PathBuf>,
 }
 
 impl Config {

@@ -44,6 +44,8 @@ pub struct Settings {
     pub max_segment_bytes: usize,
     /// How long call events wait for an offline agent.
     pub call_event_ttl: Duration,
+    /// The built web UI (`ui/dist`) whose `viewer.html` is served at `/viewer/`.
+    pub viewer_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             max_segment_bytes: 64 << 20,
             call_event_ttl: Duration::from_secs(300),
+            viewer_dir: None,
         }
     }
 }

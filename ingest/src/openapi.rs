@@ -8,7 +8,7 @@ use utoipa::openapi::server::Server;
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{admin, agent, integration, model, public, upload};
+use crate::api::{admin, agent, bookmarks, integration, labels, me, model, public, shares, upload};
 use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
@@ -19,6 +19,10 @@ use crate::error::ErrorBody;
         public::list_recordings, public::get_recording, public::update_recording,
         public::download_recording, public::track_playlist, public::track_init,
         public::track_segment, public::track_poster,
+        me::me, labels::filters, labels::set, bookmarks::list, bookmarks::create,
+        bookmarks::delete, shares::create, shares::list, shares::revoke,
+        shares::shared_recording, shares::shared_playlist, shares::shared_init,
+        shares::shared_segment, shares::shared_poster, shares::get_sharing, shares::put_sharing,
         agent::enroll, agent::heartbeat, agent::policy, agent::events, agent::create_recording,
         agent::status, agent::put_track, upload::upload_init, upload::upload_segment,
         upload::upload_poster, agent::finalize,
@@ -29,12 +33,15 @@ use crate::error::ErrorBody;
         admin::put_team_policy, admin::delete_team_policy, admin::fleet, admin::revoke_device, admin::audit_log,
         admin::legal_hold, admin::delete_recording, admin::run_retention,
     ),
-    components(schemas(ErrorBody, model::Pagination, model::Recording, model::RecordingList)),
+    components(schemas(
+        ErrorBody, model::Pagination, model::Recording, model::RecordingList, public::SortOrder,
+    )),
     modifiers(&Security),
     security(("BearerAuth" = [])),
     tags(
         (name = "Recordings", description = "Screendesk-compatible recordings API"),
         (name = "Playback", description = "Per-track HLS playlists, segments and posters"),
+        (name = "Viewer", description = "The supervisor viewer: caller, filters, labels, bookmarks, share links"),
         (name = "Agent", description = "The desktop app's endpoints (device token)"),
         (name = "Integrations", description = "CTI call events"),
         (name = "Admin", description = "Administration (admin API token)"),

@@ -274,8 +274,39 @@ async fn served_document_is_compatible_with_the_screendesk_contract() {
         "/admin/policy",
         "/admin/audit",
         "/recordings/{uuid}/tracks/{track}/playlist.m3u8",
+        "/me",
+        "/recording-filters",
+        "/recordings/{uuid}/labels",
+        "/recordings/{uuid}/bookmarks",
+        "/recordings/{uuid}/bookmarks/{id}",
+        "/recordings/{uuid}/share-links",
+        "/share-links/{id}",
+        "/shared/{token}",
+        "/shared/{token}/tracks/{track}/playlist.m3u8",
+        "/admin/sharing",
     ] {
         assert!(ours["paths"].get(path).is_some(), "{path} not documented");
+    }
+    // Our extra list filters are optional, so Screendesk clients keep working unchanged.
+    let seed = seed();
+    let seed_params: BTreeSet<String> = seed["paths"]["/recordings"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| resolve(&seed, p).0["name"].as_str().unwrap().to_owned())
+        .collect();
+    let extra: Vec<&Value> = ours["paths"]["/recordings"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !seed_params.contains(p["name"].as_str().unwrap()))
+        .collect();
+    assert!(
+        extra.len() >= 12,
+        "the viewer's filters are documented: {extra:?}"
+    );
+    for p in extra {
+        assert_ne!(p["required"], true, "{p}");
     }
 }
 

@@ -43,9 +43,14 @@ enum Op {
     Init,
     Segment,
     Poster,
+    ListBookmarks,
+    AddBookmark,
+    SetLabels,
+    ShareLink,
+    ListShareLinks,
 }
 
-const OPS: [Op; 7] = [
+const OPS: [Op; 12] = [
     Op::Get,
     Op::Patch,
     Op::Download,
@@ -53,6 +58,11 @@ const OPS: [Op; 7] = [
     Op::Init,
     Op::Segment,
     Op::Poster,
+    Op::ListBookmarks,
+    Op::AddBookmark,
+    Op::SetLabels,
+    Op::ShareLink,
+    Op::ListShareLinks,
 ];
 
 /// What the rules say. `own`: the member's own recording / the supervisor's team's.
@@ -61,11 +71,13 @@ fn expected(caller: Caller, op: Op, own: bool, permissive: bool) -> StatusCode {
     match caller {
         Caller::Anonymous | Caller::Forged => S::UNAUTHORIZED,
         Caller::Integration | Caller::Device => S::FORBIDDEN,
+        Caller::Admin if matches!(op, Op::AddBookmark | Op::ShareLink) => S::CREATED,
         Caller::Admin => S::OK,
         Caller::Member if !permissive => S::FORBIDDEN,
         Caller::Supervisor | Caller::Member if !own => S::NOT_FOUND,
         Caller::Supervisor | Caller::Member => match op {
-            Op::Patch => S::FORBIDDEN,
+            Op::Patch | Op::SetLabels | Op::ShareLink | Op::ListShareLinks => S::FORBIDDEN,
+            Op::AddBookmark => S::CREATED,
             Op::Download if !permissive => S::FORBIDDEN,
             _ => S::OK,
         },
@@ -161,6 +173,27 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                             format!("/recordings/{id}/tracks/2/poster"),
                             None,
                         ),
+                        Op::ListBookmarks => {
+                            (Method::GET, format!("/recordings/{id}/bookmarks"), None)
+                        }
+                        Op::AddBookmark => (
+                            Method::POST,
+                            format!("/recordings/{id}/bookmarks"),
+                            Some(json!({"offset_ms": 500, "body": "look here"})),
+                        ),
+                        Op::SetLabels => (
+                            Method::PUT,
+                            format!("/recordings/{id}/labels"),
+                            Some(json!({"labels": ["qa"], "folder": "coaching"})),
+                        ),
+                        Op::ShareLink => (
+                            Method::POST,
+                            format!("/recordings/{id}/share-links"),
+                            Some(json!({"expires_in_hours": 1})),
+                        ),
+                        Op::ListShareLinks => {
+                            (Method::GET, format!("/recordings/{id}/share-links"), None)
+                        }
                     };
                     let mut req = env.req(method, &path, token(caller).as_deref());
                     if let Some(b) = body {
@@ -169,7 +202,7 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                     let resp = req.send().await.unwrap();
                     let got = resp.status();
                     let want = expected(caller, op, is_own, permissive);
-                    if got != StatusCode::OK {
+                    if !got.is_success() {
                         let b: serde_json::Value = resp.json().await.unwrap();
                         assert!(b["error"].is_string(), "{caller:?} {op:?}: error body {b}");
                     }
@@ -288,6 +321,7 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
             (Method::GET, format!("/admin/teams/{team_a}/policy"), None),
             (Method::GET, "/admin/devices".to_owned(), None),
             (Method::GET, "/admin/audit".to_owned(), None),
+            (Method::GET, "/admin/sharing".to_owned(), None),
             (
                 Method::PUT,
                 format!("/admin/recordings/{other}/legal-hold"),
@@ -315,6 +349,26 @@ async fn every_endpoint_for_every_role_on_own_and_others_recordings() {
                 wrong.push(format!(
                     "{caller:?} {method} {path}: got {got}, want {want}"
                 ));
+            }
+            checked += 1;
+        }
+        // The viewer's caller endpoint: any person's API token; filters: whoever may list.
+        for (path, listers_only) in [("/me", false), ("/recording-filters", true)] {
+            let got = env
+                .req(Method::GET, path, token(caller).as_deref())
+                .send()
+                .await
+                .unwrap()
+                .status();
+            let want = match caller {
+                Caller::Anonymous | Caller::Forged => StatusCode::UNAUTHORIZED,
+                Caller::Device => StatusCode::FORBIDDEN,
+                Caller::Integration if listers_only => StatusCode::FORBIDDEN,
+                // The policy is the permissive one here: agents may view their own.
+                _ => StatusCode::OK,
+            };
+            if got != want {
+                wrong.push(format!("{caller:?} GET {path}: got {got}, want {want}"));
             }
             checked += 1;
         }

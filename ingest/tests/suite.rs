@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "suite/viewer.rs"]
+mod viewer;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -33,6 +35,9 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
             bad_input(i).boxed()
         }),
         ("live_session_room_insights", |i| live_session(i).boxed()),
+        ("viewer_filters_labels_bookmarks_share_links", |i| {
+            viewer::viewer_features(i).boxed()
+        }),
     ]
 }
 

@@ -11,6 +11,7 @@
 //!   the app knows at start and keeps between runs.
 //! - [`shell`], [`tray`], [`windows`], [`notify`], [`commands`]: the Tauri side.
 //! - [`status`]: what the app shows of itself.
+//! - [`viewer`]: the supervisor viewer window and its sign-in (API token in the keyring).
 
 pub mod capture_port;
 pub mod commands;
@@ -31,4 +32,5 @@ pub mod startup;
 pub mod status;
 pub mod tray;
 pub mod ui_port;
+pub mod viewer;
 pub mod windows;

@@ -21,6 +21,7 @@ const DEFAULT_SERVICE: &str = "agentrec";
 const DEVICE_CREDENTIAL: &str = "device-credential";
 const ENROLLMENT_TOKEN: &str = "enrollment-token";
 const SPOOL_KEY: &str = "spool-key";
+const VIEWER_CREDENTIALS: &str = "viewer-credentials";
 
 /// Why a secret could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +157,21 @@ impl Secrets {
     /// Stores the enrollment token the agent typed in.
     pub fn set_enrollment_token(&self, token: &str) -> Result<(), SecretsError> {
         self.set(ENROLLMENT_TOKEN, token)
+    }
+
+    /// The supervisor viewer's sign-in (JSON: server URL and the user's API token).
+    pub fn viewer_credentials(&self) -> Result<Option<String>, SecretsError> {
+        self.get(VIEWER_CREDENTIALS)
+    }
+
+    /// Stores the supervisor viewer's sign-in.
+    pub fn set_viewer_credentials(&self, json: &str) -> Result<(), SecretsError> {
+        self.set(VIEWER_CREDENTIALS, json)
+    }
+
+    /// Forgets the supervisor viewer's sign-in.
+    pub fn delete_viewer_credentials(&self) -> Result<(), SecretsError> {
+        self.delete(VIEWER_CREDENTIALS)
     }
 
     /// The spool key, created (random) and stored on first use.
@@ -307,6 +323,22 @@ mod tests {
         );
         s.delete_device_credential().unwrap();
         assert_eq!(s.device_credential().unwrap(), None);
+    }
+
+    #[test]
+    fn viewer_credentials_round_trip_and_sign_out_forgets_them() {
+        if !in_session_keyring(
+            "secrets::tests::viewer_credentials_round_trip_and_sign_out_forgets_them",
+        ) {
+            return;
+        }
+        let s = secrets("agentrec-test-viewer");
+        assert_eq!(s.viewer_credentials().unwrap(), None);
+        let json = r#"{"server":"https://rec.example","token":"ar_tok_1"}"#;
+        s.set_viewer_credentials(json).unwrap();
+        assert_eq!(s.viewer_credentials().unwrap().as_deref(), Some(json));
+        s.delete_viewer_credentials().unwrap();
+        assert_eq!(s.viewer_credentials().unwrap(), None);
     }
 
     #[test]

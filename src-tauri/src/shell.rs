@@ -30,13 +30,17 @@ pub const STATUS_EVENT: &str = "status";
 pub struct Args {
     /// Open the status window at start.
     pub show_status: bool,
+    /// Open the supervisor viewer at start (`--review`).
+    pub review: bool,
 }
 
 impl Args {
     /// Parses the process arguments (unknown ones are ignored: autostart adds its own).
     pub fn parse(args: impl IntoIterator<Item = String>) -> Self {
+        let args: Vec<String> = args.into_iter().collect();
         Args {
-            show_status: args.into_iter().any(|a| a == "--show-status"),
+            show_status: args.iter().any(|a| a == "--show-status"),
+            review: args.iter().any(|a| a == "--review"),
         }
     }
 }
@@ -72,6 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             tracing::info!(?argv, "second launch: showing the status window");
+            if argv.iter().any(|a| a == "--review") {
+                return crate::viewer::show(app);
+            }
             windows::show_status(app);
         }))
         .plugin(tauri_plugin_autostart::init(
@@ -81,7 +88,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::act,
-            commands::enroll
+            commands::enroll,
+            crate::viewer::viewer_credentials,
+            crate::viewer::viewer_sign_in,
+            crate::viewer::viewer_sign_out
         ])
         .setup(move |app| {
             setup(app.handle(), &args);
@@ -116,6 +126,7 @@ fn setup(app: &AppHandle, args: &Args) {
         managed_token,
         spool_quota_bytes,
     } = startup::load(&mut initial);
+    crate::viewer::load(&secrets);
     let board = AgentStatusBoard::new(initial);
 
     let seed = recording_id_seed();
@@ -231,6 +242,19 @@ fn setup(app: &AppHandle, args: &Args) {
     if args.show_status || status.config_error.is_some() {
         windows::show_status(app);
     }
+    if args.review {
+        crate::viewer::show(app);
+    }
+}
+
+/// Redraws the tray menu now (after a viewer sign-in or sign-out).
+pub fn refresh_tray(app: &AppHandle) {
+    let Some(context) = app.try_state::<Arc<AppContext>>() else {
+        return;
+    };
+    let view = context.view();
+    let tray_app = app.clone();
+    let _ = app.run_on_main_thread(move || tray::update(&tray_app, &view, &mut None));
 }
 
 /// Seeds the Recorder's recording ids: OS randomness, or, if the OS has none, the clock and
@@ -280,6 +304,9 @@ fn on_menu(app: &AppHandle, recorder: &RecorderHandle, event: MenuEvent) {
     let id = event.id().as_ref();
     if id == tray::SHOW_STATUS_ID {
         return windows::show_status(app);
+    }
+    if id == tray::REVIEW_ID {
+        return crate::viewer::show(app);
     }
     if id == tray::QUIT_ID {
         let app = app.clone();
@@ -441,5 +468,20 @@ impl AgentUi for TauriUi {
             UiEffect::Prompt(_) => self.on_main(windows::show_prompt),
             UiEffect::DismissPrompt(_) => self.on_main(windows::close_prompt),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+
+    #[test]
+    fn args_open_the_status_window_or_the_viewer_and_ignore_the_rest() {
+        let parse = |a: &[&str]| Args::parse(a.iter().map(|s| (*s).to_owned()));
+        let none = parse(&["--autostarted"]);
+        assert!(!none.show_status && !none.review);
+        assert!(parse(&["--show-status"]).show_status);
+        let review = parse(&["--minimized", "--review"]);
+        assert!(review.review && !review.show_status);
     }
 }

@@ -20,6 +20,8 @@ const ACTION_PREFIX: &str = "action:";
 pub const SHOW_STATUS_ID: &str = "show-status";
 /// Menu id of "Quit" (offered only with no call, so quitting cannot dodge a recording).
 pub const QUIT_ID: &str = "quit";
+/// Menu id of "Review recordings…" (the supervisor viewer).
+pub const REVIEW_ID: &str = "review-recordings";
 
 /// One line of the tray menu.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub enum MenuEntry {
     Action(Action),
     /// Opens the status window.
     ShowStatus,
+    /// Opens the supervisor viewer (for users signed in to it).
+    ReviewRecordings,
     /// Quits the app.
     Quit,
 }
@@ -143,7 +147,10 @@ pub fn create(
     view: &StatusView,
     on_menu: impl Fn(&AppHandle, MenuEvent) + Send + Sync + 'static,
 ) -> tauri::Result<TrayIcon> {
-    let menu = build_menu(app, &menu_model(view))?;
+    let menu = build_menu(
+        app,
+        &with_review(menu_model(view), crate::viewer::signed_in()),
+    )?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::new_owned(
             icon_rgba(view.tray_state, view.needs_attention),
@@ -165,7 +172,7 @@ pub fn update(app: &AppHandle, view: &StatusView, last: &mut Shown) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let model = menu_model(view);
+    let model = with_review(menu_model(view), crate::viewer::signed_in());
     let icon_state = (view.tray_state, view.needs_attention);
     let (state_changed, menu_changed) = match last {
         Some((state, entries)) => (*state != icon_state, *entries != model),
@@ -191,6 +198,14 @@ pub fn update(app: &AppHandle, view: &StatusView, last: &mut Shown) {
     *last = Some((icon_state, model));
 }
 
+/// Adds "Review recordings…" after "Show status" for users signed in to the viewer.
+pub fn with_review(mut model: Vec<MenuEntry>, signed_in: bool) -> Vec<MenuEntry> {
+    if signed_in && let Some(at) = model.iter().position(|e| *e == MenuEntry::ShowStatus) {
+        model.insert(at + 1, MenuEntry::ReviewRecordings);
+    }
+    model
+}
+
 fn build_menu(app: &AppHandle, model: &[MenuEntry]) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::with_capacity(model.len());
     for (i, entry) in model.iter().enumerate() {
@@ -214,6 +229,13 @@ fn build_menu(app: &AppHandle, model: &[MenuEntry]) -> tauri::Result<Menu<Wry>> 
                 app,
                 SHOW_STATUS_ID,
                 "Show status…",
+                true,
+                None::<&str>,
+            )?),
+            MenuEntry::ReviewRecordings => Box::new(MenuItem::with_id(
+                app,
+                REVIEW_ID,
+                "Review recordings…",
                 true,
                 None::<&str>,
             )?),
@@ -289,6 +311,20 @@ mod tests {
             assert_eq!(actions(&model), expected, "{mode}");
             assert!(!model.contains(&MenuEntry::Quit), "no quitting mid-call");
         }
+    }
+
+    #[test]
+    fn review_recordings_follows_show_status_only_once_signed_in_to_the_viewer() {
+        let model = menu_model(&view_in_call(RecordingMode::PauseResume));
+        assert_eq!(with_review(model.clone(), false), model);
+        let with = with_review(model.clone(), true);
+        assert_eq!(with.len(), model.len() + 1);
+        let at = with
+            .iter()
+            .position(|e| *e == MenuEntry::ShowStatus)
+            .expect("show status");
+        assert_eq!(with[at + 1], MenuEntry::ReviewRecordings);
+        assert_eq!(actions(&with), vec![Action::Pause], "actions unchanged");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use agentrec_capture::session::{CaptureEvent, CaptureSession, SessionConfig, Sou
 use agentrec_capture::source::{AudioSide, AudioSource, Backends, ScreenSource};
 use agentrec_capture::spool::{Spool, SpoolKey};
 use agentrec_core::policy::{CapturePolicy, Resolution};
+use agentrec_core::recorder::{EndReason, Finalized, Outcome, TimelineEvent, TimelineKind};
+use agentrec_core::wire::CallMetadata;
 use agentrec_core::{CallId, MonitorId, RecordingId};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -68,6 +70,25 @@ enum Cmd {
         /// Use a synthetic screen instead of the real one.
         #[arg(long, value_enum)]
         synthetic: Option<Synthetic>,
+        /// Pause capture this many seconds in (a PCI pause: a gap on the timeline).
+        #[arg(long, requires = "pause_for")]
+        pause_at: Option<f64>,
+        /// How long the pause lasts, in seconds.
+        #[arg(long, requires = "pause_at")]
+        pause_for: Option<f64>,
+        /// Call details of the recording (JSON `CallMetadata`: kind, direction, queue,
+        /// customer…), stored in the spool for the uploader.
+        #[arg(long)]
+        call_metadata: Option<PathBuf>,
+        /// Finalize the recording in the spool when done (complete, call ended), with a
+        /// timeline of what this run did (started, paused, resumed, ended); without it the
+        /// recording stays open, as a crashed app leaves it.
+        #[arg(long)]
+        finalize: bool,
+        /// More timeline markers for --finalize (JSON array of `TimelineEvent`s: the call
+        /// events the app's Recorder would add, which this CLI does not see).
+        #[arg(long, requires = "finalize")]
+        timeline_extra: Option<PathBuf>,
         /// Spool key file (64 hex digits); see `key_help`.
         #[command(flatten)]
         key: KeyArgs,
@@ -157,6 +178,45 @@ fn screen(synthetic: Option<Synthetic>) -> anyhow::Result<Box<dyn ScreenSource>>
     })
 }
 
+/// The end of a recording this run made: complete, the call ended, with the run's markers
+/// and the captured time of its longest track.
+fn finalized(
+    spool: &Spool,
+    recording: RecordingId,
+    mut timeline: Vec<TimelineEvent>,
+    stopped_at_ms: u64,
+) -> anyhow::Result<Finalized> {
+    let manifest = spool
+        .recordings()
+        .into_iter()
+        .find(|m| m.recording == recording)
+        .context("the recording is not in the spool")?;
+    let duration_ms = manifest.timeline_end_ms().max(stopped_at_ms);
+    let recorded_ms = manifest
+        .tracks
+        .iter()
+        .map(|t| t.segments.iter().map(|s| s.info.duration_ms).sum::<u64>())
+        .max()
+        .unwrap_or(0);
+    timeline.push(TimelineEvent {
+        offset_ms: i64::try_from(duration_ms)?,
+        kind: TimelineKind::RecordingEnded {
+            reason: EndReason::CallEnded,
+        },
+    });
+    timeline.sort_by_key(|e| e.offset_ms);
+    Ok(Finalized {
+        recording,
+        call: manifest.call,
+        outcome: Outcome::Complete,
+        reason: EndReason::CallEnded,
+        capture_failed: false,
+        recorded_ms,
+        duration_ms,
+        timeline,
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -192,8 +252,29 @@ fn main() -> anyhow::Result<()> {
             quota_mb,
             quantizer,
             synthetic,
+            pause_at,
+            pause_for,
+            call_metadata,
+            finalize,
+            timeline_extra,
             key,
         } => {
+            let metadata: Option<CallMetadata> = call_metadata
+                .map(|p| -> anyhow::Result<CallMetadata> {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    serde_json::from_str(&text).context("--call-metadata: not a CallMetadata")
+                })
+                .transpose()?;
+            let mut markers: Vec<TimelineEvent> = match timeline_extra {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    serde_json::from_str(&text)
+                        .context("--timeline-extra: not a JSON array of TimelineEvents")?
+                }
+                None => Vec::new(),
+            };
             let key = load_key(&key, &out, true)?;
             let (spool, report) = Spool::open(&out, key, quota_mb.map(|m| m * 1024 * 1024))?;
             if report.files_readded + report.temp_files_removed > 0 {
@@ -240,25 +321,75 @@ fn main() -> anyhow::Result<()> {
                     screen: screen(synthetic)?,
                     audio,
                 },
-                spool,
+                spool.clone(),
             )?;
             eprintln!("recording {recording} into {}", out.display());
+            if let Some(m) = metadata {
+                spool.set_metadata(recording, m)?;
+            }
+            markers.push(TimelineEvent {
+                offset_ms: 0,
+                kind: TimelineKind::RecordingStarted,
+            });
             let events = session.events();
-            let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs_f64(seconds);
+            let mut pause = pause_at.zip(pause_for).map(|(at, length)| {
+                (
+                    started + Duration::from_secs_f64(at),
+                    started + Duration::from_secs_f64(at + length),
+                )
+            });
+            let mut paused = false;
             let mut stopping = false;
             loop {
+                if let Some((from, to)) = pause {
+                    let now = Instant::now();
+                    if !paused && now >= from {
+                        session.pause()?;
+                        paused = true;
+                    } else if paused && now >= to {
+                        session.resume()?;
+                        paused = false;
+                        pause = None;
+                    }
+                }
                 if !stopping && Instant::now() >= deadline {
                     session.stop()?;
                     stopping = true;
                 }
-                match events.recv_timeout(Duration::from_millis(100)) {
+                match events.recv_timeout(Duration::from_millis(20)) {
                     Ok(CaptureEvent::Stopped { reason, at_ms }) => {
                         eprintln!("stopped at {at_ms} ms: {reason:?}");
                         drop(session);
-                        if let StopReason::Requested = reason {
-                            return Ok(());
+                        if !matches!(reason, StopReason::Requested) {
+                            bail!("recording stopped: {reason:?}");
                         }
-                        bail!("recording stopped: {reason:?}");
+                        if finalize {
+                            let done = finalized(&spool, recording, markers, at_ms)?;
+                            eprintln!(
+                                "finalized: {} ms, {} ms captured, {} markers",
+                                done.duration_ms,
+                                done.recorded_ms,
+                                done.timeline.len()
+                            );
+                            spool.finalize(done)?;
+                        }
+                        return Ok(());
+                    }
+                    Ok(CaptureEvent::Paused { at_ms }) => {
+                        eprintln!("paused at {at_ms} ms");
+                        markers.push(TimelineEvent {
+                            offset_ms: i64::try_from(at_ms)?,
+                            kind: TimelineKind::Paused,
+                        });
+                    }
+                    Ok(CaptureEvent::Resumed { at_ms }) => {
+                        eprintln!("resumed at {at_ms} ms");
+                        markers.push(TimelineEvent {
+                            offset_ms: i64::try_from(at_ms)?,
+                            kind: TimelineKind::Resumed,
+                        });
                     }
                     Ok(CaptureEvent::SegmentWritten { segment, .. }) => eprintln!(
                         "segment track {} #{} {}+{} ms {} bytes",

@@ -111,3 +111,25 @@ pub async fn recording(
     }
     Ok(row)
 }
+
+/// What the caller may do with a recording they can see (the viewer shows only these actions).
+pub fn actions(
+    state: &AppState,
+    p: &Principal,
+    row: &RecordingRow,
+) -> super::model::RecordingActions {
+    let download = policy_for(state, row.owner.team_id).access.download;
+    let admin = p.kind == TokenKind::Api && p.user.role == Role::Admin;
+    super::model::RecordingActions {
+        download: p.kind == TokenKind::Api
+            && match p.user.role {
+                Role::Admin => download.admin,
+                Role::Supervisor => download.supervisor,
+                Role::Member => download.agent,
+                Role::Integration => false,
+            },
+        edit: admin,
+        share: admin,
+        bookmark: p.kind == TokenKind::Api,
+    }
+}

@@ -3,15 +3,22 @@
 //!   posters, download);
 //! - [`agent`] and [`upload`]: the desktop app's endpoints;
 //! - [`integration`]: CTI call events;
-//! - [`admin`]: users, teams, tokens, policy, fleet, audit, retention.
+//! - [`admin`]: users, teams, tokens, policy, fleet, audit, retention;
+//! - the supervisor viewer's endpoints: [`me`], [`bookmarks`], [`labels`], [`shares`], and
+//!   the page itself ([`viewer_page`]).
 
 pub mod access;
 pub mod admin;
 pub mod agent;
+pub mod bookmarks;
 pub mod integration;
+pub mod labels;
+pub mod me;
 pub mod model;
 pub mod public;
+pub mod shares;
 pub mod upload;
+pub mod viewer_page;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -71,6 +78,43 @@ pub fn app(state: AppState) -> Router {
             "/recordings/{uuid}/tracks/{track}/poster",
             get(public::track_poster),
         )
+        .route("/me", get(me::me))
+        .route("/recording-filters", get(labels::filters))
+        .route("/recordings/{uuid}/labels", put(labels::set))
+        .route(
+            "/recordings/{uuid}/bookmarks",
+            get(bookmarks::list).post(bookmarks::create),
+        )
+        .route(
+            "/recordings/{uuid}/bookmarks/{id}",
+            delete(bookmarks::delete),
+        )
+        .route(
+            "/recordings/{uuid}/share-links",
+            get(shares::list).post(shares::create),
+        )
+        .route("/share-links/{id}", delete(shares::revoke))
+        .route("/shared/{token}", get(shares::shared_recording))
+        .route(
+            "/shared/{token}/tracks/{track}/playlist.m3u8",
+            get(shares::shared_playlist),
+        )
+        .route(
+            "/shared/{token}/tracks/{track}/init.mp4",
+            get(shares::shared_init),
+        )
+        .route(
+            "/shared/{token}/tracks/{track}/segments/{file}",
+            get(shares::shared_segment),
+        )
+        .route(
+            "/shared/{token}/tracks/{track}/poster",
+            get(shares::shared_poster),
+        )
+        .route(
+            "/admin/sharing",
+            get(shares::get_sharing).put(shares::put_sharing),
+        )
         .route("/agent/enroll", post(agent::enroll))
         .route("/agent/heartbeat", post(agent::heartbeat))
         .route("/agent/policy", get(agent::policy))
@@ -123,6 +167,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
+        .merge(viewer_page::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/api/v2", api)

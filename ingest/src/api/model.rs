@@ -322,6 +322,25 @@ pub struct AgentrecDetails {
     /// The one-file download.
     #[schema(format = "uri")]
     pub download_url: String,
+    /// Labels, sorted.
+    pub labels: Vec<String>,
+    /// The folder it is filed in.
+    pub folder: Option<String>,
+    /// What the caller may do with it.
+    pub actions: RecordingActions,
+}
+
+/// What the caller may do with a recording (beyond viewing it).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub struct RecordingActions {
+    /// Download the one-file MP4.
+    pub download: bool,
+    /// Change title, summary, description, labels and folder.
+    pub edit: bool,
+    /// Make share links.
+    pub share: bool,
+    /// Add bookmarks/comments.
+    pub bookmark: bool,
 }
 
 /// One track of a recording.
@@ -500,6 +519,9 @@ pub fn recording(
                 .filter_map(|m| serde_json::to_value(m).ok())
                 .collect(),
             download_url: format!("{base}/download"),
+            labels: Vec::new(),
+            folder: row.folder.clone(),
+            actions: RecordingActions::default(),
         },
     }
 }

@@ -33,6 +33,124 @@ pub struct ListQuery {
     pub call_id: Option<String>,
     /// Only recordings of this agent, by e-mail (agentrec extension).
     pub user_email: Option<String>,
+    /// Words to find in the title, call title, agent, customer, call id or queue (agentrec
+    /// extension).
+    pub q: Option<String>,
+    /// Agent whose e-mail address or name contains this (agentrec extension).
+    pub agent: Option<String>,
+    /// Customer whose e-mail address contains this (agentrec extension).
+    pub customer: Option<String>,
+    /// Created at or after this time (agentrec extension).
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// Created before this time (agentrec extension).
+    #[param(format = DateTime)]
+    pub to: Option<String>,
+    /// At least this many seconds long (agentrec extension).
+    #[param(minimum = 0)]
+    pub min_duration: Option<i64>,
+    /// At most this many seconds long (agentrec extension).
+    #[param(minimum = 0)]
+    pub max_duration: Option<i64>,
+    /// Only this type of recording (agentrec extension).
+    pub recording_type: Option<model::RecordingType>,
+    /// Only this ACD queue (agentrec extension).
+    pub queue: Option<String>,
+    /// Only recordings with this label (agentrec extension).
+    pub label: Option<String>,
+    /// Only recordings in this folder (agentrec extension).
+    pub folder: Option<String>,
+    /// Order (agentrec extension; default newest first).
+    pub sort: Option<SortOrder>,
+}
+
+/// Orders of the recording list.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum SortOrder {
+    /// Newest first.
+    #[serde(rename = "-created_at")]
+    NewestFirst,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    OldestFirst,
+    /// Longest first.
+    #[serde(rename = "-duration")]
+    LongestFirst,
+    /// Shortest first.
+    #[serde(rename = "duration")]
+    ShortestFirst,
+    /// Title A–Z.
+    #[serde(rename = "title")]
+    Title,
+    /// Agent e-mail A–Z.
+    #[serde(rename = "agent")]
+    Agent,
+}
+
+const MAX_FILTER_TEXT: usize = 200;
+
+fn filter_text(name: &str, value: Option<String>) -> ApiResult<Option<String>> {
+    match value {
+        Some(v) if v.len() > MAX_FILTER_TEXT => Err(ApiError::BadRequest(format!(
+            "{name}: longer than {MAX_FILTER_TEXT} bytes"
+        ))),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+fn filter_time(name: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+    value
+        .map(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|e| {
+                    ApiError::BadRequest(format!("{name}: not an RFC 3339 date-time: {e}"))
+                })
+        })
+        .transpose()
+}
+
+fn filter_seconds(name: &str, value: Option<i64>) -> ApiResult<Option<i64>> {
+    match value {
+        Some(v) if !(0..=100_000_000).contains(&v) => Err(ApiError::BadRequest(format!(
+            "{name}: must be between 0 and 100000000 seconds"
+        ))),
+        other => Ok(other.map(|s| s * 1000)),
+    }
+}
+
+impl ListQuery {
+    fn filter(self) -> ApiResult<ListFilter> {
+        use crate::db::recordings::{Sort, TypeFilter};
+        Ok(ListFilter {
+            created_from_ms: filter_time("from", self.from.as_deref())?,
+            created_to_ms: filter_time("to", self.to.as_deref())?,
+            min_duration_ms: filter_seconds("min_duration", self.min_duration)?,
+            max_duration_ms: filter_seconds("max_duration", self.max_duration)?,
+            call_id: self.call_id,
+            user_email: self.user_email,
+            search: filter_text("q", self.q)?,
+            agent: filter_text("agent", self.agent)?,
+            customer: filter_text("customer", self.customer)?,
+            recording_type: self.recording_type.map(|t| match t {
+                model::RecordingType::Live => TypeFilter::Live,
+                model::RecordingType::Received => TypeFilter::Received,
+                model::RecordingType::Sent => TypeFilter::Sent,
+            }),
+            queue: filter_text("queue", self.queue)?,
+            label: filter_text("label", self.label)?,
+            folder: filter_text("folder", self.folder)?,
+            sort: match self.sort {
+                None | Some(SortOrder::NewestFirst) => Sort::NewestFirst,
+                Some(SortOrder::OldestFirst) => Sort::OldestFirst,
+                Some(SortOrder::LongestFirst) => Sort::LongestFirst,
+                Some(SortOrder::ShortestFirst) => Sort::ShortestFirst,
+                Some(SortOrder::Title) => Sort::Title,
+                Some(SortOrder::Agent) => Sort::Agent,
+            },
+        })
+    }
 }
 
 /// List recordings.
@@ -59,42 +177,53 @@ pub async fn list_recordings(
             "page must be between 1 and 1000000".to_owned(),
         ));
     }
-    let filter = ListFilter {
-        call_id: q.call_id,
-        user_email: q.user_email,
-    };
+    let filter = q.filter()?;
     let (rows, count) = state
         .db
         .list_recordings(&visibility, &filter, (page - 1) * PAGE_ITEMS, PAGE_ITEMS)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let tracks = state.db.tracks_of(&ids).await?;
-    let records: Vec<Recording> = rows
-        .iter()
-        .map(|r| {
-            model::recording(
-                r,
-                tracks.get(&r.id).map(Vec::as_slice).unwrap_or(&[]),
-                &state.settings.public_url,
-            )
-        })
-        .collect();
+    let records = render_many(&state, Some(&principal), &rows).await?;
     Ok(ApiJson(RecordingList {
         pagination: Pagination::new(count, page, PAGE_ITEMS, records.len() as i64),
         records,
     }))
 }
 
+/// The public JSON of recordings, with their labels and what `principal` may do with them.
+pub(crate) async fn render_many(
+    state: &AppState,
+    principal: Option<&Principal>,
+    rows: &[crate::db::recordings::RecordingRow],
+) -> ApiResult<Vec<Recording>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let tracks = state.db.tracks_of(&ids).await?;
+    let mut labels = state.db.labels_of(&ids).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let mut rec = model::recording(
+                r,
+                tracks.get(&r.id).map(Vec::as_slice).unwrap_or(&[]),
+                &state.settings.public_url,
+            );
+            rec.agentrec.labels = labels.remove(&r.id).unwrap_or_default();
+            if let Some(p) = principal {
+                rec.agentrec.actions = access::actions(state, p, r);
+            }
+            rec
+        })
+        .collect())
+}
+
 async fn render(
     state: &AppState,
+    principal: &Principal,
     row: &crate::db::recordings::RecordingRow,
 ) -> ApiResult<Recording> {
-    let tracks = state.db.tracks_of(&[row.id]).await?;
-    Ok(model::recording(
-        row,
-        tracks.get(&row.id).map(Vec::as_slice).unwrap_or(&[]),
-        &state.settings.public_url,
-    ))
+    render_many(state, Some(principal), std::slice::from_ref(row))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("rendering a recording gave nothing".to_owned()))
 }
 
 /// Get a recording.
@@ -126,7 +255,7 @@ pub async fn get_recording(
             None,
         )
         .await?;
-    Ok(ApiJson(render(&state, &row).await?))
+    Ok(ApiJson(render(&state, &principal, &row).await?))
 }
 
 /// Body of `PATCH /recordings/{uuid}`.
@@ -236,7 +365,7 @@ pub async fn update_recording(
         .recording(id)
         .await?
         .ok_or_else(ApiError::recording_not_found)?;
-    Ok(ApiJson(render(&state, &row).await?))
+    Ok(ApiJson(render(&state, &principal, &row).await?))
 }
 
 /// Download a recording video.
@@ -332,6 +461,41 @@ pub async fn track_playlist(
     ApiPath(p): ApiPath<TrackPath>,
 ) -> ApiResult<Response> {
     let row = access::recording(&state, &principal, p.uuid, Access::View).await?;
+    let body = playlist_body(&state, &row, p.track).await?;
+    state
+        .db
+        .audit(
+            Some(&principal.actor()),
+            "recording.play",
+            Some(&p.uuid.to_string()),
+            Some(serde_json::json!({ "track": p.track })),
+        )
+        .await?;
+    Ok(playlist_response(body))
+}
+
+/// A playlist as an HTTP response.
+pub(crate) fn playlist_response(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.apple.mpegurl"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The media playlist of one track: stored at finalize, built from the segments while open.
+pub(crate) async fn playlist_body(
+    state: &AppState,
+    row: &crate::db::recordings::RecordingRow,
+    track: u32,
+) -> ApiResult<Vec<u8>> {
+    let p = TrackPath {
+        uuid: row.id,
+        track,
+    };
     let finalized = row.state == agentrec_core::wire::RecordingState::Finalized;
     let body = if finalized {
         match state
@@ -364,23 +528,7 @@ pub async fn track_playlist(
             .collect();
         hls::media_playlist(&media, row.create.started_at_ms, false).into_bytes()
     };
-    state
-        .db
-        .audit(
-            Some(&principal.actor()),
-            "recording.play",
-            Some(&p.uuid.to_string()),
-            Some(serde_json::json!({ "track": p.track })),
-        )
-        .await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/vnd.apple.mpegurl"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(body)
 }
 
 /// Init segment of one track (the playlist's `EXT-X-MAP`).
@@ -429,19 +577,28 @@ pub async fn track_segment(
     principal: Principal,
     ApiPath(p): ApiPath<SegmentPath>,
 ) -> ApiResult<Response> {
-    let seq: u32 = p
-        .file
-        .strip_suffix(".m4s")
-        .and_then(|n| n.parse().ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            ApiError::BadRequest("segment file must be <seq>.m4s with seq ≥ 1".to_owned())
-        })?;
+    let seq = segment_seq(&p.file)?;
     access::recording(&state, &principal, p.uuid, Access::View).await?;
     serve_segment(&state, p.uuid, p.track, seq).await
 }
 
-async fn serve_segment(state: &AppState, id: Uuid, track: u32, seq: u32) -> ApiResult<Response> {
+/// The sequence number in a `<seq>.m4s` file name.
+pub(crate) fn segment_seq(file: &str) -> ApiResult<u32> {
+    file.strip_suffix(".m4s")
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            ApiError::BadRequest("segment file must be <seq>.m4s with seq ≥ 1".to_owned())
+        })
+}
+
+/// Streams a stored segment (seq 0: the init segment).
+pub(crate) async fn serve_segment(
+    state: &AppState,
+    id: Uuid,
+    track: u32,
+    seq: u32,
+) -> ApiResult<Response> {
     let seg = state
         .db
         .segment(id, track, seq)
@@ -483,6 +640,12 @@ pub async fn track_poster(
     ApiPath(p): ApiPath<TrackPath>,
 ) -> ApiResult<Response> {
     access::recording(&state, &principal, p.uuid, Access::View).await?;
+    serve_poster(&state, p.uuid, p.track).await
+}
+
+/// A track's poster image.
+pub(crate) async fn serve_poster(state: &AppState, id: Uuid, track: u32) -> ApiResult<Response> {
+    let p = TrackPath { uuid: id, track };
     let (key, content_type) = state
         .db
         .poster(p.uuid, p.track)

@@ -34,6 +34,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         public_url: config.public_url(),
         max_segment_bytes: config.max_segment_mib << 20,
         call_event_ttl: Duration::from_secs(config.call_event_ttl_secs),
+        viewer_dir: config.viewer_dir.clone(),
     };
     let state = AppState::new(db.clone(), store, settings, shutdown.clone()).await?;
     if !db.has_admin().await? {

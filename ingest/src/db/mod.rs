@@ -5,10 +5,13 @@
 //! driver carries (see the migration's header).
 
 pub mod audit;
+pub mod bookmarks;
 pub mod devices;
+pub mod labels;
 pub mod policy;
 pub mod recordings;
 pub mod segments;
+pub mod shares;
 pub mod users;
 pub mod writer;
 
@@ -46,7 +49,10 @@ pub struct Db {
     pub backend: Backend,
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_catalog.sql")),
+    (2, include_str!("../../migrations/0002_viewer.sql")),
+];
 
 impl Db {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and applies migrations.
@@ -172,7 +178,7 @@ mod tests {
             .fetch_one(&again.pool)
             .await
             .unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, MIGRATIONS.len() as i64);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

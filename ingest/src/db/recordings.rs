@@ -56,6 +56,8 @@ pub struct RecordingRow {
     pub created_at: i64,
     /// Last change, Unix ms.
     pub updated_at: i64,
+    /// The folder it is filed in.
+    pub folder: Option<String>,
 }
 
 /// Which recordings a caller may see.
@@ -76,6 +78,87 @@ pub struct ListFilter {
     pub call_id: Option<String>,
     /// Only this agent.
     pub user_email: Option<String>,
+    /// Words found in the title, call title, agent, customer or call id.
+    pub search: Option<String>,
+    /// Agent's e-mail address or name contains this.
+    pub agent: Option<String>,
+    /// Customer's e-mail address contains this.
+    pub customer: Option<String>,
+    /// Created at or after, Unix ms.
+    pub created_from_ms: Option<i64>,
+    /// Created before, Unix ms.
+    pub created_to_ms: Option<i64>,
+    /// Timeline at least this long, ms.
+    pub min_duration_ms: Option<i64>,
+    /// Timeline at most this long, ms.
+    pub max_duration_ms: Option<i64>,
+    /// Screendesk's recording type: `Live`, `Received` or `Sent`.
+    pub recording_type: Option<TypeFilter>,
+    /// This ACD queue.
+    pub queue: Option<String>,
+    /// Carries this label.
+    pub label: Option<String>,
+    /// Filed in this folder.
+    pub folder: Option<String>,
+    /// The order.
+    pub sort: Sort,
+}
+
+/// Recording types (as the public API's `recording_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeFilter {
+    /// Live sessions.
+    Live,
+    /// Inbound calls.
+    Received,
+    /// Outbound and internal calls.
+    Sent,
+}
+
+/// Orders of the recording list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Newest first (Screendesk's order).
+    #[default]
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+    /// Longest first.
+    LongestFirst,
+    /// Shortest first.
+    ShortestFirst,
+    /// By title, A to Z.
+    Title,
+    /// By agent e-mail, A to Z.
+    Agent,
+}
+
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::NewestFirst => "r.created_at DESC, r.id DESC",
+            Sort::OldestFirst => "r.created_at ASC, r.id ASC",
+            Sort::LongestFirst => "COALESCE(r.duration_ms, 0) DESC, r.created_at DESC, r.id DESC",
+            Sort::ShortestFirst => "COALESCE(r.duration_ms, 0) ASC, r.created_at DESC, r.id DESC",
+            Sort::Title => {
+                "LOWER(COALESCE(r.title, r.call_title, '')) ASC, r.created_at DESC, r.id DESC"
+            }
+            Sort::Agent => "LOWER(u.email) ASC, r.created_at DESC, r.id DESC",
+        }
+    }
+}
+
+/// `text` as a case-insensitive LIKE pattern matching it anywhere (`\` escapes).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// What processing computed at finalize.
@@ -97,7 +180,7 @@ pub struct Processed {
 
 const SELECT: &str = "SELECT r.id, r.device_id, r.create_body, r.ip_address, r.title, r.summary, \
     r.description, r.state, r.outcome, r.finalized, r.missing, r.duration_ms, r.size_bytes, \
-    r.width, r.height, r.impressions, r.legal_hold, r.created_at, r.updated_at, \
+    r.width, r.height, r.impressions, r.legal_hold, r.created_at, r.updated_at, r.folder, \
     u.id AS u_id, u.email AS u_email, u.name AS u_name, u.role AS u_role, u.team_id AS u_team_id \
     FROM recordings r JOIN users u ON u.id = r.user_id";
 
@@ -153,6 +236,7 @@ fn from_row(r: &AnyRow) -> Result<RecordingRow, sqlx::Error> {
         legal_hold: r.try_get::<i64, _>("legal_hold")? != 0,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        folder: r.try_get("folder")?,
     })
 }
 
@@ -269,6 +353,78 @@ impl Db {
             binds.push(email.to_lowercase());
             conditions.push(format!("LOWER(u.email) = ${}", binds.len()));
         }
+        let mut like = |binds: &mut Vec<String>, columns: &[&str], text: &str| {
+            binds.push(contains_pattern(text));
+            let n = binds.len();
+            let any: Vec<String> = columns
+                .iter()
+                .map(|c| format!("LOWER(COALESCE({c}, '')) LIKE ${n} ESCAPE '\\'"))
+                .collect();
+            conditions.push(format!("({})", any.join(" OR ")));
+        };
+        if let Some(text) = &filter.search {
+            for word in text.split_whitespace().take(8) {
+                like(
+                    &mut binds,
+                    &[
+                        "r.title",
+                        "r.call_title",
+                        "u.email",
+                        "u.name",
+                        "r.customer_email",
+                        "r.call_id",
+                        "r.queue",
+                    ],
+                    word,
+                );
+            }
+        }
+        if let Some(text) = &filter.agent {
+            like(&mut binds, &["u.email", "u.name"], text);
+        }
+        if let Some(text) = &filter.customer {
+            like(&mut binds, &["r.customer_email"], text);
+        }
+        // Integers are typed (parsed by the handler), so they go into the SQL as literals:
+        // the Any driver binds these placeholders as text, which PostgreSQL will not compare
+        // with BIGINT.
+        if let Some(ms) = filter.created_from_ms {
+            conditions.push(format!("r.created_at >= {ms}"));
+        }
+        if let Some(ms) = filter.created_to_ms {
+            conditions.push(format!("r.created_at < {ms}"));
+        }
+        if let Some(ms) = filter.min_duration_ms {
+            conditions.push(format!("COALESCE(r.duration_ms, 0) >= {ms}"));
+        }
+        if let Some(ms) = filter.max_duration_ms {
+            conditions.push(format!("COALESCE(r.duration_ms, 0) <= {ms}"));
+        }
+        match filter.recording_type {
+            None => {}
+            Some(TypeFilter::Live) => conditions.push("r.kind = 'live'".to_owned()),
+            Some(TypeFilter::Received) => {
+                conditions.push("r.kind <> 'live' AND r.direction = 'inbound'".to_owned())
+            }
+            Some(TypeFilter::Sent) => {
+                conditions.push("r.kind <> 'live' AND r.direction <> 'inbound'".to_owned())
+            }
+        }
+        if let Some(queue) = &filter.queue {
+            binds.push(queue.clone());
+            conditions.push(format!("r.queue = ${}", binds.len()));
+        }
+        if let Some(folder) = &filter.folder {
+            binds.push(folder.clone());
+            conditions.push(format!("r.folder = ${}", binds.len()));
+        }
+        if let Some(label) = &filter.label {
+            binds.push(label.clone());
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM recording_labels l WHERE l.recording_id = r.id AND l.label = ${})",
+                binds.len()
+            ));
+        }
         let where_clause = if conditions.is_empty() {
             String::new()
         } else {
@@ -283,7 +439,8 @@ impl Db {
         }
         let total = count.fetch_one(&self.pool).await?;
         let page_sql = format!(
-            "{SELECT}{where_clause} ORDER BY r.created_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"
+            "{SELECT}{where_clause} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            filter.sort.order_by()
         );
         let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
         for b in &binds {
@@ -523,7 +680,13 @@ impl Db {
     /// Removes a recording's rows (its objects must be gone first).
     pub async fn delete_recording_rows(&self, id: Uuid) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        for table in ["segments", "tracks"] {
+        for table in [
+            "segments",
+            "tracks",
+            "recording_labels",
+            "bookmarks",
+            "share_links",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE recording_id = $1"
             )))
