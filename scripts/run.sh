@@ -70,6 +70,25 @@ then list the recordings (it appears a few seconds after the call's wrap-up):
 The app's local API (address and token in $AGENTREC_DATA_DIR/local-api.json) takes the same
 events and pause/resume: see README "Local API".
 MSG
+# A headless machine has no audio server either: without one the recording would be only
+# partial (audio capture failed). A private PulseAudio with two null sinks stands in for the
+# headset: what is played into `micsrc` is the agent's voice, into `speaker` the customer's.
+start_private_audio() {
+  local dir=$run_dir/pulse
+  mkdir -p "$dir" && chmod 700 "$dir"
+  export XDG_RUNTIME_DIR=$dir
+  HOME=$dir pulseaudio --daemonize=no --exit-idle-time=-1 --disallow-exit=yes -n \
+    --log-target="file:$dir/pulse.log" --load=module-native-protocol-unix \
+    --load="module-null-sink sink_name=speaker rate=48000" \
+    --load="module-null-sink sink_name=micsrc rate=48000" \
+    --load="module-remap-source master=micsrc.monitor source_name=vmic" >/dev/null 2>&1 &
+  pulse_pid=$!
+  trap 'kill "${server_pid:-}" "$pulse_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+  pactl set-default-sink speaker && pactl set-default-source vmic
+  echo "(no audio server: a private PulseAudio; play a voice with:" \
+    "XDG_RUNTIME_DIR=$dir paplay -d speaker some.wav)" >&2
+}
 run_app() {
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then keyctl session - "${app[@]}"; return; fi
@@ -77,6 +96,7 @@ run_app() {
     return
   fi
   echo "(no display: running on a private Xvfb display)" >&2
+  if ! pactl info >/dev/null 2>&1; then start_private_audio; fi
   xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" dbus-run-session -- keyctl session - "${app[@]}"
 }
 # Not exec: the trap stops the server when the app ends.
