@@ -138,6 +138,14 @@ impl StereoMixer {
         *self = StereoMixer::new(m, s);
     }
 
+    /// Whether every enabled side has delivered its samples up to `pos` (a side not heard
+    /// from yet has not).
+    pub fn has_all_before(&self, pos: u64) -> bool {
+        [&self.mic, &self.system]
+            .iter()
+            .all(|s| !s.enabled || (s.seen && s.end() >= pos))
+    }
+
     /// Adds a chunk of one side, whose first sample is at timeline position `pts`.
     pub fn push(&mut self, side: AudioSide, pts: u64, samples: &[f32]) {
         let target = match side {

@@ -56,6 +56,14 @@ impl Fragment {
         true
     }
 
+    /// Drops the samples at or after `pts`: a cut (pause, stop) that arrived after they were
+    /// added, so that the segment ends at the cut like the other tracks' segments.
+    pub fn drop_from(&mut self, pts: u64) {
+        // Samples are strictly increasing (see `push`).
+        let keep = self.samples.partition_point(|s| s.pts < pts);
+        self.samples.truncate(keep);
+    }
+
     /// Whether no sample was added.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
@@ -145,6 +153,24 @@ mod tests {
             sync: false
         }));
         assert!(Fragment::new().finish(1, 1, 100).is_none());
+    }
+
+    #[test]
+    fn samples_after_a_late_cut_are_dropped() {
+        let mut f = Fragment::new();
+        for pts in [0, 960, 1920, 2880] {
+            f.push(FragmentSample {
+                pts,
+                data: vec![1],
+                sync: true,
+            });
+        }
+        f.drop_from(1921);
+        assert_eq!(f.last_pts(), Some(1920));
+        f.drop_from(1920);
+        assert_eq!(f.last_pts(), Some(960));
+        f.drop_from(0);
+        assert!(f.is_empty());
     }
 
     proptest! {

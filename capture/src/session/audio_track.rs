@@ -130,6 +130,7 @@ impl AudioTrack {
         let end = loop {
             match rx.try_recv() {
                 Ok(AudioMsg::Pause(at_ms)) => {
+                    self.take_chunks_until(&chunk_rx, at_ms);
                     let r = self
                         .flush_until(at_ms)
                         .and_then(|()| self.close_segment(at_ms));
@@ -146,6 +147,7 @@ impl AudioTrack {
                     self.accept_from = at;
                 }
                 Ok(AudioMsg::End(at_ms)) => {
+                    self.take_chunks_until(&chunk_rx, at_ms);
                     let r = self
                         .flush_until(at_ms)
                         .and_then(|()| self.close_segment(at_ms));
@@ -237,13 +239,41 @@ impl AudioTrack {
         self.mixer.push(chunk.side, pts, &chunk.samples);
     }
 
-    /// Encodes what is buffered before `at_ms` (pause/stop): waits for nothing more.
+    /// Before a cut at `at_ms` (pause/stop): takes the chunks captured before it that are
+    /// still on their way (audio arrives some ms after capture), waiting at most until
+    /// [`MAX_WAIT_SAMPLES`] past the cut, the patience of normal recording. Without this, a cut
+    /// that arrives promptly would time out the last blocks and end the track on silence.
+    fn take_chunks_until(&mut self, chunk_rx: &flume::Receiver<AudioChunk>, at_ms: u64) {
+        if self.paused {
+            return;
+        }
+        let wait = Duration::from_micros(MAX_WAIT_SAMPLES * 1_000_000 / u64::from(AUDIO_RATE));
+        let deadline = self.timeline.instant_of(at_ms) + wait;
+        let at = at_ms * u64::from(AUDIO_RATE) / 1000;
+        while !self.mixer.has_all_before(at) {
+            match chunk_rx.recv_deadline(deadline) {
+                Ok(chunk) => self.take_chunk(chunk),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Encodes what is buffered before `at_ms` (pause/stop), and nothing after it: blocks
+    /// already encoded past the cut (the message reaches this thread some time after `at_ms`
+    /// while it keeps encoding up to the present; seconds when the session thread was held up
+    /// on a loaded machine) are dropped from the open segment, so that the track ends where
+    /// the video tracks and the recording's timeline end.
     fn flush_until(&mut self, at_ms: u64) -> Result<(), CaptureError> {
         if self.paused {
             return Ok(());
         }
         let at = at_ms * u64::from(AUDIO_RATE) / 1000;
-        self.encode_ready_before(at + MAX_WAIT_SAMPLES, at)
+        self.encode_ready_before(at + MAX_WAIT_SAMPLES, at)?;
+        if let Some((_, _, fragment)) = &mut self.segment {
+            // A block at `pts` ends at `pts + BLOCK_FRAMES`: keep those ending by `at`.
+            fragment.drop_from(at.saturating_sub(BLOCK_FRAMES as u64 - 1));
+        }
+        Ok(())
     }
 
     fn encode_ready(&mut self, now: u64) -> Result<(), CaptureError> {
@@ -309,5 +339,82 @@ impl AudioTrack {
             path,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::source::synthetic::SyntheticAudio;
+    use crate::spool::SpoolKey;
+
+    /// Records synthetic audio, tells the track to end at `at_ms` once the timeline reads
+    /// `told_ms`, and returns the track's segments as (start, end) ms.
+    fn record_and_end(at_ms: u64, told_ms: u64) -> Vec<(u64, u64)> {
+        let dir = tempfile::tempdir().unwrap();
+        let (spool, _) = Spool::open(dir.path(), SpoolKey::from_bytes([7; 32]), None).unwrap();
+        let recording = RecordingId::from_random_bytes([7; 16]);
+        spool.begin_recording(recording, "call".into(), 0).unwrap();
+        let timeline = Timeline::starting_now(0);
+        let (events, _events_rx) = flume::bounded(1024);
+        let (control, _control_rx) = flume::bounded(16);
+        let sources: Vec<Box<dyn AudioSource>> = vec![
+            Box::new(SyntheticAudio::new(AudioSide::Microphone, 440.0)),
+            Box::new(SyntheticAudio::new(AudioSide::System, 660.0)),
+        ];
+        let track = AudioTrack::open(
+            recording,
+            0,
+            32_000,
+            spool.clone(),
+            timeline,
+            10_000,
+            events,
+            control,
+            sources,
+        )
+        .unwrap();
+        let (tx, rx) = flume::bounded(16);
+        let thread = std::thread::spawn(move || track.run(rx));
+        std::thread::sleep(
+            timeline
+                .instant_of(told_ms)
+                .saturating_duration_since(Instant::now()),
+        );
+        tx.send(AudioMsg::End(at_ms)).unwrap();
+        thread.join().unwrap();
+        let manifest = spool.manifest(recording).unwrap();
+        manifest.tracks[0]
+            .segments
+            .iter()
+            .map(|s| (s.info.start_ms, s.info.start_ms + s.info.duration_ms))
+            .collect()
+    }
+
+    /// The session stops at 1.0 s but the message reaches the audio thread 0.8 s later (the
+    /// session thread was held up by the video tracks): the track still ends at 1.0 s, like
+    /// the timeline and the video tracks, not when it was told (it ran on to 1.8 s).
+    #[test]
+    fn a_late_end_does_not_extend_the_track_past_the_stop() {
+        let segments = record_and_end(1_000, 1_800);
+        let end = segments.last().unwrap().1;
+        assert!(
+            (1_000 - 20..=1_000).contains(&end),
+            "ends at {end} ms: {segments:?}"
+        );
+    }
+
+    /// An end that arrives at once (the chunks up to the stop still in flight) also ends the
+    /// track at the stop.
+    #[test]
+    fn a_prompt_end_ends_the_track_at_the_stop() {
+        let segments = record_and_end(1_000, 1_000);
+        let end = segments.last().unwrap().1;
+        assert!(
+            (1_000 - 20..=1_000).contains(&end),
+            "ends at {end} ms: {segments:?}"
+        );
     }
 }

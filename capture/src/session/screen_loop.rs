@@ -158,11 +158,13 @@ impl ScreenLoop {
         match c {
             Control::Pause if !self.paused => {
                 self.paused = true;
-                for t in &self.tracks {
-                    let _ = t.tx.send(TrackMsg::Pause(at_ms));
-                }
+                // Audio first: it encodes up to the present until told, while a send to a
+                // video track waits for room in its frame queue (see `end_all`).
                 if let Some((tx, _)) = &self.audio {
                     let _ = tx.send(AudioMsg::Pause(at_ms));
+                }
+                for t in &self.tracks {
+                    let _ = t.tx.send(TrackMsg::Pause(at_ms));
                 }
                 self.emit(CaptureEvent::Paused { at_ms });
             }
@@ -314,6 +316,15 @@ impl ScreenLoop {
     }
 
     fn end_all(&mut self, at_ms: u64) {
+        // The audio track is told first: it keeps encoding up to the present until it gets
+        // `End`, while a send to a video track waits for room in its frame queue and its join
+        // for the encoder to flush, seconds on a loaded machine. Told after them, the audio
+        // track ran 1.3 s past `at_ms` in a 25 s recording of the app (and the recording's duration
+        // with it).
+        let audio = self.audio.take().map(|(tx, thread)| {
+            let _ = tx.send(AudioMsg::End(at_ms));
+            thread
+        });
         for t in &self.tracks {
             let _ =
                 t.tx.send(TrackMsg::End(at_ms, TrackEndReason::SessionStopped));
@@ -322,9 +333,7 @@ impl ScreenLoop {
             drop(t.tx);
             let _ = t.thread.join();
         }
-        if let Some((tx, thread)) = self.audio.take() {
-            let _ = tx.send(AudioMsg::End(at_ms));
-            drop(tx);
+        if let Some(thread) = audio {
             let _ = thread.join();
         }
     }
