@@ -6,13 +6,16 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+};
 use uuid::Uuid;
 
 /// Where media objects live.
@@ -84,8 +87,15 @@ impl MediaStore {
             .with_region(&s.region)
             .with_access_key_id(&s.access_key)
             .with_secret_access_key(&s.secret_key)
-            .with_allow_http(true)
             .with_virtual_hosted_style_request(false)
+            .with_retry(s3_retry())
+            // The client options replace the builder's whole set, `allow_http` included.
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(true)
+                    .with_connect_timeout(S3_CONNECT_TIMEOUT)
+                    .with_timeout(S3_REQUEST_TIMEOUT),
+            )
             .build()?;
         Ok(MediaStore {
             inner: Arc::new(store),
@@ -190,6 +200,27 @@ pub fn poster_key(recording: Uuid, track: u32, ext: &str) -> ObjectPath {
 /// Key of a track's stored HLS playlist (written at finalize).
 pub fn playlist_key(recording: Uuid, track: u32) -> ObjectPath {
     ObjectPath::from(format!("recordings/{recording}/t{track}/index.m3u8"))
+}
+
+/// How long one S3 connection attempt may take before it counts as failed.
+const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one S3 request may take (a segment is at most a few MB).
+const S3_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Retries inside one API request, bounded to a few seconds. object_store's default (10 retries
+/// over up to 3 minutes, with backoff up to 15 s) would hold an agent's upload open for minutes
+/// while the bucket is down; the agent has its own backoff and keeps the segment in its spool,
+/// so a prompt 503 with Retry-After serves it better.
+fn s3_retry() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            base: 2.0,
+        },
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(5),
+    }
 }
 
 #[cfg(test)]
